@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * racelab control plane: debugfs knobs per scenario and /proc/racelab.
+ *
+ *   /sys/kernel/debug/racelab/<scenario>/{mode,threads,iterations,
+ *                              duration_ms,amplifier,cpus}  knobs, 0600
+ *   /sys/kernel/debug/racelab/<scenario>/run    write start|stop, read state
+ *   /sys/kernel/debug/racelab/<scenario>/stats  live state and last verdict
+ *   /proc/racelab                                last result of every scenario
+ *
+ * Every access to a slot's configuration and result happens under its
+ * mutex; the racing threads' progress counters are read with READ_ONCE().
+ */
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "racelab.h"
+
+static const char *const racelab_knobs[] = {
+	"mode", "threads", "iterations", "duration_ms", "amplifier", "cpus",
+};
+
+static struct dentry *racelab_dir;
+static struct proc_dir_entry *racelab_proc;
+static struct racelab_slot *racelab_slots;
+static unsigned int racelab_nr_slots;
+
+static const char *racelab_file_name(struct file *file)
+{
+	return file_dentry(file)->d_name.name;
+}
+
+/* Copy a short user write into @buf and strip white space around it. */
+static char *racelab_get_value(const char __user *ubuf, size_t count,
+			       loff_t *ppos, char *buf, size_t size)
+{
+	if (*ppos != 0 || count == 0 || count >= size)
+		return ERR_PTR(-EINVAL);
+	if (copy_from_user(buf, ubuf, count))
+		return ERR_PTR(-EFAULT);
+	buf[count] = '\0';
+	return strim(buf);
+}
+
+static ssize_t racelab_knob_read(struct file *file, char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	struct racelab_slot *slot = file->private_data;
+	char buf[256];
+	int n;
+
+	mutex_lock(&slot->lock);
+	n = racelab_cfg_show(slot->scn, &slot->cfg, racelab_file_name(file),
+			     buf, sizeof(buf) - 1);
+	mutex_unlock(&slot->lock);
+	if (n < 0)
+		return n;
+	buf[n++] = '\n';
+	return simple_read_from_buffer(ubuf, count, ppos, buf, n);
+}
+
+static ssize_t racelab_knob_write(struct file *file, const char __user *ubuf,
+				  size_t count, loff_t *ppos)
+{
+	struct racelab_slot *slot = file->private_data;
+	char buf[RACELAB_KNOB_MAX];
+	char *val;
+	int err;
+
+	val = racelab_get_value(ubuf, count, ppos, buf, sizeof(buf));
+	if (IS_ERR(val))
+		return PTR_ERR(val);
+	mutex_lock(&slot->lock);
+	if (slot->busy)
+		err = -EBUSY;
+	else
+		err = racelab_knob_parse(slot->scn, &slot->cfg,
+					 racelab_file_name(file), val);
+	mutex_unlock(&slot->lock);
+	return err ? err : count;
+}
+
+static const struct file_operations racelab_knob_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = racelab_knob_read,
+	.write = racelab_knob_write,
+	.llseek = default_llseek,
+};
+
+void racelab_run_work(struct work_struct *work)
+{
+	struct racelab_slot *slot = container_of(work, struct racelab_slot,
+						 work);
+	struct racelab_result *res;
+	int err = -ENOMEM;
+
+	res = kmalloc(sizeof(*res), GFP_KERNEL);
+	if (res)
+		err = racelab_execute(slot, &slot->work_cfg, res);
+	if (err)
+		pr_warn("racelab: %s: run failed: %d\n", slot->scn->name, err);
+	racelab_release(slot, err ? NULL : res);
+	kfree(res);
+}
+
+/**
+ * racelab_start_async() - start an asynchronous run of the slot's current knobs
+ * @slot: the scenario's slot
+ *
+ * Return: 0, -EBUSY if a run is in flight, -EINVAL if the knobs no longer
+ * validate (a pinned CPU went offline).
+ */
+int racelab_start_async(struct racelab_slot *slot)
+{
+	int err;
+
+	mutex_lock(&slot->lock);
+	err = racelab_cfg_validate(slot->scn, &slot->cfg);
+	if (!err && slot->busy)
+		err = -EBUSY;
+	if (!err) {
+		slot->busy = true;
+		slot->abort = false;
+		slot->work_cfg = slot->cfg;
+		queue_work(system_unbound_wq, &slot->work);
+	}
+	mutex_unlock(&slot->lock);
+	return err;
+}
+
+static ssize_t racelab_run_read(struct file *file, char __user *ubuf,
+				size_t count, loff_t *ppos)
+{
+	struct racelab_slot *slot = file->private_data;
+	bool busy;
+
+	mutex_lock(&slot->lock);
+	busy = slot->busy;
+	mutex_unlock(&slot->lock);
+	return simple_read_from_buffer(ubuf, count, ppos,
+				       busy ? "running\n" : "idle\n",
+				       busy ? 8 : 5);
+}
+
+static ssize_t racelab_run_write(struct file *file, const char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	struct racelab_slot *slot = file->private_data;
+	char buf[16];
+	char *val;
+	int err;
+
+	val = racelab_get_value(ubuf, count, ppos, buf, sizeof(buf));
+	if (IS_ERR(val))
+		return PTR_ERR(val);
+	if (!strcmp(val, "start") || !strcmp(val, "1")) {
+		err = racelab_start_async(slot);
+	} else if (!strcmp(val, "stop") || !strcmp(val, "0")) {
+		racelab_abort(slot);
+		err = 0;
+	} else {
+		err = -EINVAL;
+	}
+	return err ? err : count;
+}
+
+static const struct file_operations racelab_run_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = racelab_run_read,
+	.write = racelab_run_write,
+	.llseek = default_llseek,
+};
+
+static int racelab_stats_show(struct seq_file *m, void *v)
+{
+	struct racelab_slot *slot = m->private;
+	const struct racelab_scenario *scn = slot->scn;
+	const struct racelab_mode *mode;
+	char buf[256];
+	unsigned int i;
+
+	mutex_lock(&slot->lock);
+	mode = &scn->modes[slot->cfg.mode];
+	seq_printf(m, "scenario=%s state=%s\n", scn->name,
+		   slot->busy ? "running" : "idle");
+	seq_printf(m, "next: mode=%s kind=%s", mode->name,
+		   racelab_kind_name(mode->kind));
+	for (i = 1; i < ARRAY_SIZE(racelab_knobs); i++) {
+		racelab_cfg_show(scn, &slot->cfg, racelab_knobs[i], buf,
+				 sizeof(buf));
+		seq_printf(m, " %s=%s", racelab_knobs[i], buf);
+	}
+	seq_puts(m, "\n");
+	if (slot->run) {
+		struct racelab_run *run = slot->run;
+
+		for (i = 0; i < run->cfg.threads; i++)
+			seq_printf(m, "live: thread=%u cpu=%d ops=%lu\n", i,
+				   run->thr[i].cpu, READ_ONCE(run->thr[i].ops));
+	}
+	seq_printf(m, "last: %s\n", slot->has_last ? slot->last.line : "none");
+	mutex_unlock(&slot->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(racelab_stats);
+
+static void racelab_modes_show(struct seq_file *m,
+			       const struct racelab_scenario *scn)
+{
+	unsigned int i;
+
+	for (i = 0; i < scn->nr_modes; i++)
+		seq_printf(m, "  mode %-18s %-10s %s\n", scn->modes[i].name,
+			   racelab_kind_name(scn->modes[i].kind),
+			   scn->modes[i].about);
+}
+
+static int racelab_proc_show(struct seq_file *m, void *v)
+{
+	unsigned int i;
+
+	seq_printf(m, "%-14s %-16s %-10s %7s %-12s %12s %12s %12s %s\n",
+		   "scenario", "mode", "kind", "threads", "amplifier",
+		   "expected", "observed", "anomalies", "verdict");
+	for (i = 0; i < racelab_nr_slots; i++) {
+		struct racelab_slot *slot = &racelab_slots[i];
+		const struct racelab_result *res = &slot->last;
+
+		mutex_lock(&slot->lock);
+		if (!slot->has_last)
+			seq_printf(m, "%-14s %-16s\n", slot->scn->name, "-");
+		else
+			seq_printf(m, "%-14s %-16s %-10s %7u %-12s %12llu %12llu %12llu %s\n",
+				   slot->scn->name, res->mode->name,
+				   racelab_kind_name(res->mode->kind),
+				   res->threads, res->amp, res->expected,
+				   res->observed, res->anomalies,
+				   racelab_verdict_name(res));
+		mutex_unlock(&slot->lock);
+	}
+	seq_puts(m, "\nmodes:\n");
+	for (i = 0; i < racelab_nr_slots; i++) {
+		seq_printf(m, " %s\n", racelab_slots[i].scn->name);
+		racelab_modes_show(m, racelab_slots[i].scn);
+	}
+	return 0;
+}
+
+/**
+ * racelab_debugfs_init() - create the debugfs tree and /proc/racelab
+ * @slots: the scenarios' slots
+ * @nr:    entries in @slots
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int racelab_debugfs_init(struct racelab_slot *slots, unsigned int nr)
+{
+	unsigned int i, k;
+
+	racelab_slots = slots;
+	racelab_nr_slots = nr;
+	racelab_dir = debugfs_create_dir("racelab", NULL);
+	for (i = 0; i < nr; i++) {
+		struct racelab_slot *slot = &slots[i];
+
+		slot->dir = debugfs_create_dir(slot->scn->name, racelab_dir);
+		for (k = 0; k < ARRAY_SIZE(racelab_knobs); k++)
+			debugfs_create_file(racelab_knobs[k], 0600, slot->dir,
+					    slot, &racelab_knob_fops);
+		debugfs_create_file("run", 0600, slot->dir, slot,
+				    &racelab_run_fops);
+		debugfs_create_file("stats", 0400, slot->dir, slot,
+				    &racelab_stats_fops);
+	}
+	racelab_proc = proc_create_single("racelab", 0444, NULL,
+					  racelab_proc_show);
+	if (!racelab_proc) {
+		debugfs_remove_recursive(racelab_dir);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/**
+ * racelab_debugfs_exit() - stop every run, then remove the files
+ *
+ * No file can be open here (an open file pins the module), but runs started
+ * from debugfs or at load time may still be in flight.
+ */
+void racelab_debugfs_exit(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < racelab_nr_slots; i++) {
+		racelab_abort(&racelab_slots[i]);
+		flush_work(&racelab_slots[i].work);
+	}
+	debugfs_remove_recursive(racelab_dir);
+	proc_remove(racelab_proc);
+}

@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * racelab knobs: parsing, validation and display of a scenario's
+ * configuration. Pure functions on a struct racelab_cfg, shared by debugfs,
+ * the module parameters and the KUnit tests: a value is parsed into a copy,
+ * the whole copy is validated, and only then does the caller commit it.
+ */
+#include <linux/cpumask.h>
+#include <linux/kernel.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "racelab.h"
+
+/**
+ * racelab_cfg_default() - the configuration a scenario starts with
+ * @cfg: filled in
+ */
+void racelab_cfg_default(struct racelab_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mode = 0;
+	cfg->threads = 2;
+	cfg->iterations = 1000000;
+	cfg->duration_ms = 0;
+	cfg->amp = RACELAB_AMP_NONE;
+	cfg->pinned = false;
+	cpumask_clear(&cfg->cpus);
+}
+EXPORT_SYMBOL_GPL(racelab_cfg_default);
+
+static int racelab_parse_uint(const char *val, unsigned int min,
+			      unsigned int max, unsigned int *out)
+{
+	unsigned int v;
+
+	if (kstrtouint(val, 10, &v) || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int racelab_parse_amp(const char *val, struct racelab_cfg *cfg)
+{
+	const char *arg;
+
+	if (!strcmp(val, "none")) {
+		cfg->amp = RACELAB_AMP_NONE;
+		cfg->amp_arg = 0;
+		return 0;
+	}
+	if (!strcmp(val, "sleep")) {
+		cfg->amp = RACELAB_AMP_SLEEP;
+		cfg->amp_arg = 1;
+		return 0;
+	}
+	arg = strchr(val, ':');
+	if (!arg)
+		return -EINVAL;
+	arg++;
+	if (!strncmp(val, "delay:", 6)) {
+		if (racelab_parse_uint(arg, 1, RACELAB_MAX_DELAY_NS,
+				       &cfg->amp_arg))
+			return -EINVAL;
+		cfg->amp = RACELAB_AMP_DELAY;
+		return 0;
+	}
+	if (!strncmp(val, "sleep:", 6)) {
+		if (racelab_parse_uint(arg, 1, RACELAB_MAX_SLEEP_US,
+				       &cfg->amp_arg))
+			return -EINVAL;
+		cfg->amp = RACELAB_AMP_SLEEP;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int racelab_parse_cpus(const char *val, struct racelab_cfg *cfg)
+{
+	if (!strcmp(val, "any")) {
+		cfg->pinned = false;
+		cpumask_clear(&cfg->cpus);
+		return 0;
+	}
+	/* cpulist_parse() takes "" as the empty set: refuse it. */
+	if (!*val || cpulist_parse(val, &cfg->cpus) ||
+	    cpumask_empty(&cfg->cpus) ||
+	    !cpumask_subset(&cfg->cpus, cpu_online_mask))
+		return -EINVAL;
+	cfg->pinned = true;
+	return 0;
+}
+
+/**
+ * racelab_cfg_validate() - check a whole configuration
+ * @scn: the scenario it is for
+ * @cfg: the configuration
+ *
+ * Catches combinations no single knob can see, like lib/test_lockup.c
+ * refusing to sleep in atomic context.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int racelab_cfg_validate(const struct racelab_scenario *scn,
+			 const struct racelab_cfg *cfg)
+{
+	const struct racelab_mode *mode;
+
+	if (cfg->mode >= scn->nr_modes)
+		return -EINVAL;
+	mode = &scn->modes[cfg->mode];
+	if (!cfg->threads || cfg->threads > RACELAB_MAX_THREADS)
+		return -EINVAL;
+	if (!cfg->iterations || cfg->iterations > RACELAB_MAX_ITERATIONS)
+		return -EINVAL;
+	if (cfg->duration_ms > RACELAB_MAX_DURATION_MS)
+		return -EINVAL;
+	if (cfg->amp == RACELAB_AMP_SLEEP &&
+	    (mode->flags & RACELAB_MODE_ATOMIC_WINDOW))
+		return -EINVAL;	/* would sleep in atomic context */
+	if (cfg->pinned && (cpumask_empty(&cfg->cpus) ||
+			    !cpumask_subset(&cfg->cpus, cpu_online_mask)))
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * racelab_knob_parse() - parse one knob value into a configuration
+ * @scn:  the scenario
+ * @cfg:  the configuration; left unchanged on error
+ * @knob: knob name: mode, threads, iterations, duration_ms, amplifier, cpus
+ * @val:  the value, without trailing white space
+ *
+ * Return: 0, or -EINVAL for an unknown knob, a bad value or a combination
+ * that racelab_cfg_validate() refuses.
+ */
+int racelab_knob_parse(const struct racelab_scenario *scn,
+		       struct racelab_cfg *cfg, const char *knob,
+		       const char *val)
+{
+	struct racelab_cfg *tmp;
+	unsigned int i;
+	int err = -EINVAL;
+
+	if (strnlen(val, RACELAB_KNOB_MAX) >= RACELAB_KNOB_MAX)
+		return -EINVAL;
+	tmp = kmemdup(cfg, sizeof(*cfg), GFP_KERNEL);
+	if (!tmp)
+		return -ENOMEM;
+
+	if (!strcmp(knob, "mode")) {
+		for (i = 0; i < scn->nr_modes; i++) {
+			if (!strcmp(val, scn->modes[i].name)) {
+				tmp->mode = i;
+				err = 0;
+				break;
+			}
+		}
+	} else if (!strcmp(knob, "threads")) {
+		err = racelab_parse_uint(val, 1, RACELAB_MAX_THREADS,
+					 &tmp->threads);
+	} else if (!strcmp(knob, "iterations")) {
+		unsigned long v;
+
+		if (!kstrtoul(val, 10, &v) && v && v <= RACELAB_MAX_ITERATIONS) {
+			tmp->iterations = v;
+			err = 0;
+		}
+	} else if (!strcmp(knob, "duration_ms")) {
+		err = racelab_parse_uint(val, 0, RACELAB_MAX_DURATION_MS,
+					 &tmp->duration_ms);
+	} else if (!strcmp(knob, "amplifier")) {
+		err = racelab_parse_amp(val, tmp);
+	} else if (!strcmp(knob, "cpus")) {
+		err = racelab_parse_cpus(val, tmp);
+	}
+
+	if (!err)
+		err = racelab_cfg_validate(scn, tmp);
+	if (!err)
+		*cfg = *tmp;
+	kfree(tmp);
+	return err;
+}
+EXPORT_SYMBOL_GPL(racelab_knob_parse);
+
+/**
+ * racelab_cfg_show() - format one knob of a configuration
+ * @scn:  the scenario
+ * @cfg:  the configuration
+ * @knob: knob name
+ * @buf:  output, NUL-terminated, no newline
+ * @len:  size of @buf
+ *
+ * The mode knob lists every mode, the current one in brackets, like
+ * /sys/block/<dev>/queue/scheduler.
+ *
+ * Return: characters written, or -EINVAL for an unknown knob.
+ */
+int racelab_cfg_show(const struct racelab_scenario *scn,
+		     const struct racelab_cfg *cfg, const char *knob,
+		     char *buf, size_t len)
+{
+	unsigned int i;
+	int n = 0;
+
+	buf[0] = '\0';
+	if (!strcmp(knob, "mode")) {
+		for (i = 0; i < scn->nr_modes; i++)
+			n += scnprintf(buf + n, len - n,
+				       i == cfg->mode ? "%s[%s]" : "%s%s",
+				       i ? " " : "", scn->modes[i].name);
+		return n;
+	}
+	if (!strcmp(knob, "threads"))
+		return scnprintf(buf, len, "%u", cfg->threads);
+	if (!strcmp(knob, "iterations"))
+		return scnprintf(buf, len, "%lu", cfg->iterations);
+	if (!strcmp(knob, "duration_ms"))
+		return scnprintf(buf, len, "%u", cfg->duration_ms);
+	if (!strcmp(knob, "amplifier")) {
+		switch (cfg->amp) {
+		case RACELAB_AMP_DELAY:
+			return scnprintf(buf, len, "delay:%u", cfg->amp_arg);
+		case RACELAB_AMP_SLEEP:
+			return scnprintf(buf, len, "sleep:%u", cfg->amp_arg);
+		case RACELAB_AMP_NONE:
+			break;
+		}
+		return scnprintf(buf, len, "none");
+	}
+	if (!strcmp(knob, "cpus")) {
+		if (!cfg->pinned)
+			return scnprintf(buf, len, "any");
+		return scnprintf(buf, len, "%*pbl", cpumask_pr_args(&cfg->cpus));
+	}
+	return -EINVAL;
+}
+EXPORT_SYMBOL_GPL(racelab_cfg_show);

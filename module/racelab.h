@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * racelab - kernel race conditions on demand.
+ *
+ * The core (runner, knobs, statistics, debugfs and /proc) knows no race by
+ * name. Each scenario is one file that provides a struct racelab_scenario:
+ * its shared state, a table of modes (one struct racelab_mode per variant,
+ * in the spirit of locktorture's lock_torture_ops) and a verdict function
+ * that turns the final state into expected/observed/anomalies.
+ */
+#ifndef _RACELAB_H
+#define _RACELAB_H
+
+#include <linux/cpumask.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#define RACELAB_MAX_THREADS	64
+#define RACELAB_MAX_ITERATIONS	1000000000UL
+#define RACELAB_MAX_DURATION_MS	600000U
+#define RACELAB_MAX_DELAY_NS	100000U
+#define RACELAB_MAX_SLEEP_US	10000U
+#define RACELAB_KNOB_MAX	64	/* longest knob value accepted, bytes */
+#define RACELAB_VERDICT_MAX	512
+
+/* What a mode is meant to show. */
+enum racelab_kind {
+	RACELAB_RACY,		/* the race itself */
+	RACELAB_BROKEN_FIX,	/* looks fixed, is not */
+	RACELAB_FIXED,		/* a correct fix: never an anomaly */
+};
+
+/* What happens inside the race window, between read and write. */
+enum racelab_amp {
+	RACELAB_AMP_NONE,
+	RACELAB_AMP_DELAY,	/* busy-wait of amp_arg ns (ndelay) */
+	RACELAB_AMP_SLEEP,	/* a context switch that surely happens */
+};
+
+/* Mode flags. */
+#define RACELAB_MODE_ATOMIC_WINDOW	BIT(0)	/* window runs in atomic context */
+
+struct racelab_run;
+struct racelab_thread;
+
+/**
+ * struct racelab_mode - one way of doing a scenario's shared access
+ * @name:  name written to the mode knob
+ * @kind:  racy, broken-fix or fixed
+ * @flags: RACELAB_MODE_* flags
+ * @about: one line saying what the mode does
+ * @step:  one iteration of one thread; calls racelab_window() inside its
+ *         race window
+ */
+struct racelab_mode {
+	const char *name;
+	enum racelab_kind kind;
+	unsigned int flags;
+	const char *about;
+	void (*step)(struct racelab_run *run, struct racelab_thread *t);
+};
+
+/**
+ * struct racelab_result - outcome of one run, as printed in a verdict line
+ * @expected:  value the invariant demands
+ * @observed:  value found at the end
+ * @anomalies: lost updates, torn reads, forbidden outcomes... of this run
+ * @ops:       iterations done by all threads
+ * @duration_ns: wall time from the start gate to the last thread's end
+ * @aborted:   the run was stopped before its end
+ * @mode:      the mode that ran
+ * @threads:   threads that ran
+ * @amp:       the amplifier, as the amplifier knob shows it
+ * @line:      the verdict line, key=value pairs
+ */
+struct racelab_result {
+	u64 expected;
+	u64 observed;
+	u64 anomalies;
+	u64 ops;
+	u64 duration_ns;
+	bool aborted;
+	const struct racelab_mode *mode;
+	unsigned int threads;
+	char amp[32];
+	char line[RACELAB_VERDICT_MAX];
+};
+
+/**
+ * struct racelab_scenario - a race and its modes
+ * @name:     directory name under debugfs racelab/
+ * @modes:    table of modes
+ * @nr_modes: entries in @modes
+ * @setup:    allocate and reset run->priv before the threads start
+ * @verdict:  fill expected/observed/anomalies of @res from the final state
+ * @teardown: free run->priv
+ */
+struct racelab_scenario {
+	const char *name;
+	const struct racelab_mode *modes;
+	unsigned int nr_modes;
+	int (*setup)(struct racelab_run *run);
+	void (*verdict)(struct racelab_run *run, struct racelab_result *res);
+	void (*teardown)(struct racelab_run *run);
+};
+
+/**
+ * struct racelab_cfg - the knobs of one scenario
+ * @mode:       index into the scenario's mode table
+ * @threads:    number of kthreads
+ * @iterations: iterations per thread
+ * @duration_ms: stop after this long even if iterations remain (0: no limit)
+ * @amp:        amplifier inside the race window
+ * @amp_arg:    ns for RACELAB_AMP_DELAY, us for RACELAB_AMP_SLEEP
+ * @pinned:     bind thread i to the i-th CPU of @cpus (round robin)
+ * @cpus:       CPUs to pin to
+ */
+struct racelab_cfg {
+	unsigned int mode;
+	unsigned int threads;
+	unsigned long iterations;
+	unsigned int duration_ms;
+	enum racelab_amp amp;
+	unsigned int amp_arg;
+	bool pinned;
+	struct cpumask cpus;
+};
+
+/* One racing kthread. */
+struct racelab_thread {
+	struct racelab_run *run;
+	struct task_struct *task;
+	unsigned int id;
+	int cpu;		/* CPU it is bound to, or -1 */
+	unsigned long ops;	/* iterations done: written by the thread only */
+	u64 t_end;		/* when it finished iterating */
+	void *priv;		/* scenario's per-thread data */
+};
+
+/* One run of one scenario: owned by the runner from start to verdict. */
+struct racelab_run {
+	const struct racelab_scenario *scn;
+	const struct racelab_mode *mode;
+	struct racelab_cfg cfg;
+	void *priv;		/* scenario's shared state */
+	bool go;		/* start gate open */
+	bool stop;		/* abort requested */
+	atomic_t live;		/* threads still iterating */
+	u64 deadline;		/* ktime_get_ns() at which to stop, or 0 */
+	wait_queue_head_t gate;	/* threads wait here for @go */
+	wait_queue_head_t done;	/* runner waits here for @live == 0 */
+	u64 t_start;
+	struct racelab_thread thr[];
+};
+
+/**
+ * struct racelab_slot - a scenario's place in the lab: knobs, state, result
+ * @scn:     the scenario
+ * @lock:    protects @cfg, @busy, @run and @last
+ * @cfg:     knob values for the next run
+ * @busy:    a run is claimed (its threads may not have started yet)
+ * @abort:   stop the claimed run as soon as it is published
+ * @run:     the run in flight, or NULL
+ * @last:    result of the last finished run
+ * @has_last: @last is valid
+ * @work_cfg: configuration of the asynchronous run
+ * @work:    runs an asynchronous run started from debugfs
+ * @dir:     debugfs directory
+ */
+struct racelab_slot {
+	const struct racelab_scenario *scn;
+	struct mutex lock;
+	struct racelab_cfg cfg;
+	bool busy;
+	bool abort;
+	struct racelab_run *run;
+	struct racelab_result last;
+	bool has_last;
+	struct racelab_cfg work_cfg;
+	struct work_struct work;
+	struct dentry *dir;
+};
+
+void racelab_amplify(struct racelab_thread *t);
+
+/**
+ * racelab_window() - the race window of a step
+ * @t: the running thread
+ *
+ * Called by a mode's step between its read and its write. Does nothing
+ * unless an amplifier is set, so the racy path stays one load and one store.
+ */
+static inline void racelab_window(struct racelab_thread *t)
+{
+	if (t->run->cfg.amp != RACELAB_AMP_NONE)
+		racelab_amplify(t);
+}
+
+/* Exported to the KUnit module. */
+struct racelab_slot *racelab_slot_find(const char *name);
+void racelab_cfg_default(struct racelab_cfg *cfg);
+int racelab_knob_parse(const struct racelab_scenario *scn,
+		       struct racelab_cfg *cfg, const char *knob,
+		       const char *val);
+int racelab_run_sync(struct racelab_slot *slot, const struct racelab_cfg *cfg,
+		     struct racelab_result *res);
+const char *racelab_kind_name(enum racelab_kind kind);
+const char *racelab_verdict_name(const struct racelab_result *res);
+
+/* Core internals shared between core files. */
+int racelab_execute(struct racelab_slot *slot, const struct racelab_cfg *cfg,
+		    struct racelab_result *res);
+int racelab_claim(struct racelab_slot *slot);
+void racelab_release(struct racelab_slot *slot,
+		     const struct racelab_result *res);
+void racelab_abort(struct racelab_slot *slot);
+int racelab_cfg_validate(const struct racelab_scenario *scn,
+			 const struct racelab_cfg *cfg);
+int racelab_cfg_show(const struct racelab_scenario *scn,
+		     const struct racelab_cfg *cfg, const char *knob,
+		     char *buf, size_t len);
+void racelab_clocksource(char *buf, size_t len);
+
+int racelab_debugfs_init(struct racelab_slot *slots, unsigned int nr);
+int racelab_start_async(struct racelab_slot *slot);
+void racelab_run_work(struct work_struct *work);
+void racelab_debugfs_exit(void);
+
+/* Scenarios. */
+extern const struct racelab_scenario racelab_counter_scenario;
+
+#endif /* _RACELAB_H */

@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * racelab runner: spawns the racing kthreads of one run, releases them
+ * together through a sleeping start gate, waits for them, reaps them and
+ * asks the scenario for its verdict. It knows no scenario by name.
+ */
+#define pr_fmt(fmt) "racelab: " fmt
+
+#include <linux/delay.h>
+#include <linux/fs.h>
+#include <linux/kthread.h>
+#include <linux/overflow.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/timekeeping.h>
+
+#include "racelab.h"
+
+/**
+ * racelab_amplify() - widen the race window of the calling thread
+ * @t: the running thread
+ *
+ * A busy delay keeps the CPU; a sleep forces a context switch, so the
+ * window is open to another thread even on a single CPU.
+ */
+void racelab_amplify(struct racelab_thread *t)
+{
+	const struct racelab_cfg *cfg = &t->run->cfg;
+
+	switch (cfg->amp) {
+	case RACELAB_AMP_DELAY:
+		ndelay(cfg->amp_arg);
+		break;
+	case RACELAB_AMP_SLEEP:
+		usleep_range(cfg->amp_arg, cfg->amp_arg + 1);
+		break;
+	case RACELAB_AMP_NONE:
+		break;
+	}
+}
+
+/* Sleep until kthread_stop(): the runner reaps every thread itself. */
+static void racelab_wait_for_stop(void)
+{
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (kthread_should_stop())
+			break;
+		schedule();
+	}
+	__set_current_state(TASK_RUNNING);
+}
+
+static int racelab_thread_fn(void *arg)
+{
+	struct racelab_thread *t = arg;
+	struct racelab_run *run = t->run;
+	void (*step)(struct racelab_run *run, struct racelab_thread *t);
+	unsigned long i;
+
+	wait_event_interruptible(run->gate, smp_load_acquire(&run->go) ||
+				 kthread_should_stop());
+	step = run->mode->step;
+	for (i = 0; i < run->cfg.iterations; i++) {
+		if (READ_ONCE(run->stop) || kthread_should_stop())
+			break;
+		step(run, t);
+		WRITE_ONCE(t->ops, i + 1);
+		barrier();
+		if ((i & 63) == 63) {
+			cond_resched();
+			if (run->deadline && ktime_get_ns() >= run->deadline)
+				break;
+		}
+	}
+	t->t_end = ktime_get_ns();
+	/* Fully ordered: t_end and the shared state are visible to the runner. */
+	if (atomic_dec_and_test(&run->live))
+		wake_up(&run->done);
+	racelab_wait_for_stop();
+	return 0;
+}
+
+/* The n-th CPU (modulo the weight) of @mask. */
+static int racelab_nth_cpu(const struct cpumask *mask, unsigned int n)
+{
+	unsigned int w = cpumask_weight(mask);
+	int cpu;
+
+	n %= w;
+	for_each_cpu(cpu, mask)
+		if (n-- == 0)
+			return cpu;
+	return -1;
+}
+
+/**
+ * racelab_clocksource() - name of the current clocksource
+ * @buf: where to put it
+ * @len: size of @buf
+ *
+ * Every ns figure is printed with the clocksource it was measured on: a
+ * jiffies clock under emulation makes them worthless. There is no kernel
+ * API for it, so read what user space reads.
+ */
+void racelab_clocksource(char *buf, size_t len)
+{
+	static const char path[] =
+		"/sys/devices/system/clocksource/clocksource0/current_clocksource";
+	struct file *f;
+	loff_t pos = 0;
+	ssize_t n;
+
+	strscpy(buf, "unknown", len);
+	f = filp_open(path, O_RDONLY, 0);
+	if (IS_ERR(f))
+		return;
+	n = kernel_read(f, buf, len - 1, &pos);
+	filp_close(f, NULL);
+	if (n <= 0) {
+		strscpy(buf, "unknown", len);
+		return;
+	}
+	buf[n] = '\0';
+	strim(buf);
+}
+
+const char *racelab_kind_name(enum racelab_kind kind)
+{
+	switch (kind) {
+	case RACELAB_RACY:
+		return "racy";
+	case RACELAB_BROKEN_FIX:
+		return "broken-fix";
+	case RACELAB_FIXED:
+		return "fixed";
+	}
+	return "?";
+}
+EXPORT_SYMBOL_GPL(racelab_kind_name);
+
+/**
+ * racelab_verdict_name() - one word for the outcome of a run
+ * @res: the result
+ *
+ * Return: "aborted", "race" (anomalies seen) or "clean".
+ */
+const char *racelab_verdict_name(const struct racelab_result *res)
+{
+	if (res->aborted)
+		return "aborted";
+	return res->anomalies ? "race" : "clean";
+}
+EXPORT_SYMBOL_GPL(racelab_verdict_name);
+
+static void racelab_format(const struct racelab_run *run,
+			   struct racelab_result *res)
+{
+	const struct racelab_cfg *cfg = &run->cfg;
+	char cpus[32], clk[32];
+	u64 per_thread = div_u64(res->ops, cfg->threads);
+
+	res->mode = run->mode;
+	res->threads = cfg->threads;
+	racelab_cfg_show(run->scn, cfg, "amplifier", res->amp, sizeof(res->amp));
+	racelab_cfg_show(run->scn, cfg, "cpus", cpus, sizeof(cpus));
+	racelab_clocksource(clk, sizeof(clk));
+
+	snprintf(res->line, sizeof(res->line),
+		 "scenario=%s mode=%s kind=%s threads=%u cpus=%s iterations=%lu amplifier=%s expected=%llu observed=%llu anomalies=%llu verdict=%s ops=%llu ns_per_op=%llu duration_ns=%llu clocksource=%s",
+		 run->scn->name, run->mode->name,
+		 racelab_kind_name(run->mode->kind), cfg->threads, cpus,
+		 cfg->iterations, res->amp, res->expected, res->observed,
+		 res->anomalies, racelab_verdict_name(res), res->ops,
+		 per_thread ? div64_u64(res->duration_ns, per_thread) : 0,
+		 res->duration_ns, clk);
+}
+
+/* Publish or retract the run so stats and abort can reach it. */
+static void racelab_publish(struct racelab_slot *slot, struct racelab_run *run)
+{
+	mutex_lock(&slot->lock);
+	slot->run = run;
+	if (run && slot->abort)
+		WRITE_ONCE(run->stop, true);
+	mutex_unlock(&slot->lock);
+}
+
+/**
+ * racelab_execute() - do one run of a claimed slot and fill in its verdict
+ * @slot: the scenario's slot, claimed with racelab_claim()
+ * @cfg:  a validated configuration
+ * @res:  the result
+ *
+ * Return: 0, or a negative errno if the run could not be started.
+ */
+int racelab_execute(struct racelab_slot *slot, const struct racelab_cfg *cfg,
+		    struct racelab_result *res)
+{
+	const struct racelab_scenario *scn = slot->scn;
+	struct racelab_run *run;
+	unsigned int i, created = 0;
+	int err;
+
+	run = kzalloc(struct_size(run, thr, cfg->threads), GFP_KERNEL);
+	if (!run)
+		return -ENOMEM;
+	run->scn = scn;
+	run->mode = &scn->modes[cfg->mode];
+	run->cfg = *cfg;
+	init_waitqueue_head(&run->gate);
+	init_waitqueue_head(&run->done);
+	atomic_set(&run->live, cfg->threads);
+
+	err = scn->setup(run);
+	if (err)
+		goto out_free;
+
+	for (i = 0; i < cfg->threads; i++) {
+		struct racelab_thread *t = &run->thr[i];
+		struct task_struct *task;
+
+		t->run = run;
+		t->id = i;
+		t->cpu = cfg->pinned ? racelab_nth_cpu(&cfg->cpus, i) : -1;
+		task = kthread_create(racelab_thread_fn, t, "racelab-%s/%u",
+				      scn->name, i);
+		if (IS_ERR(task)) {
+			err = PTR_ERR(task);
+			goto out_stop;
+		}
+		if (t->cpu >= 0)
+			kthread_bind(task, t->cpu);
+		t->task = task;
+		created++;
+		wake_up_process(task);
+	}
+
+	racelab_publish(slot, run);
+	if (cfg->duration_ms)
+		run->deadline = ktime_get_ns() +
+				(u64)cfg->duration_ms * NSEC_PER_MSEC;
+	run->t_start = ktime_get_ns();
+	smp_store_release(&run->go, true);
+	wake_up_all(&run->gate);
+
+	/* TASK_IDLE: a long run is not a hung task. */
+	wait_event_idle(run->done, !atomic_read(&run->live) ||
+			READ_ONCE(run->stop));
+	for (i = 0; i < created; i++)
+		kthread_stop(run->thr[i].task);
+	racelab_publish(slot, NULL);
+
+	memset(res, 0, sizeof(*res));
+	for (i = 0; i < cfg->threads; i++) {
+		res->ops += run->thr[i].ops;
+		if (run->thr[i].t_end > run->t_start)
+			res->duration_ns = max(res->duration_ns,
+					       run->thr[i].t_end - run->t_start);
+	}
+	res->aborted = READ_ONCE(run->stop);
+	scn->verdict(run, res);
+	racelab_format(run, res);
+	scn->teardown(run);
+	kfree(run);
+	return 0;
+
+out_stop:
+	/* Threads never released through the gate see kthread_should_stop(). */
+	for (i = 0; i < created; i++)
+		kthread_stop(run->thr[i].task);
+	scn->teardown(run);
+out_free:
+	kfree(run);
+	return err;
+}
+
+/**
+ * racelab_claim() - reserve a slot for one run
+ * @slot: the scenario's slot
+ *
+ * Return: 0, or -EBUSY if a run is claimed already.
+ */
+int racelab_claim(struct racelab_slot *slot)
+{
+	int err = 0;
+
+	mutex_lock(&slot->lock);
+	if (slot->busy) {
+		err = -EBUSY;
+	} else {
+		slot->busy = true;
+		slot->abort = false;
+	}
+	mutex_unlock(&slot->lock);
+	return err;
+}
+
+/**
+ * racelab_release() - end a claimed run, keeping its result
+ * @slot: the scenario's slot
+ * @res:  result of the run, or NULL if it could not be started
+ */
+void racelab_release(struct racelab_slot *slot,
+		     const struct racelab_result *res)
+{
+	if (res)
+		pr_info("%s\n", res->line);
+	mutex_lock(&slot->lock);
+	if (res) {
+		slot->last = *res;
+		slot->has_last = true;
+	}
+	slot->busy = false;
+	mutex_unlock(&slot->lock);
+}
+
+/**
+ * racelab_abort() - stop the slot's run, whether it has started or not
+ * @slot: the scenario's slot
+ */
+void racelab_abort(struct racelab_slot *slot)
+{
+	mutex_lock(&slot->lock);
+	if (slot->busy)
+		slot->abort = true;
+	if (slot->run) {
+		WRITE_ONCE(slot->run->stop, true);
+		wake_up(&slot->run->done);
+	}
+	mutex_unlock(&slot->lock);
+}
+
+/**
+ * racelab_run_sync() - validate @cfg, do one run and wait for its verdict
+ * @slot: the scenario's slot
+ * @cfg:  configuration of the run
+ * @res:  the result
+ *
+ * Return: 0, -EINVAL for a configuration the knobs would refuse, -EBUSY if
+ * the scenario is running already, or another negative errno.
+ */
+int racelab_run_sync(struct racelab_slot *slot, const struct racelab_cfg *cfg,
+		     struct racelab_result *res)
+{
+	int err;
+
+	err = racelab_cfg_validate(slot->scn, cfg);
+	if (err)
+		return err;
+	err = racelab_claim(slot);
+	if (err)
+		return err;
+	err = racelab_execute(slot, cfg, res);
+	racelab_release(slot, err ? NULL : res);
+	return err;
+}
+EXPORT_SYMBOL_GPL(racelab_run_sync);

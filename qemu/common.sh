@@ -1,0 +1,34 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared settings of the racelab lab scripts. Sourced, never run.
+
+RACELAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RACELAB_CACHE=${RACELAB_CACHE:-$HOME/.cache/racelab}
+RACELAB_OUT=${RACELAB_OUT:-$RACELAB_ROOT/qemu/out}
+LINUX_SRC_PKG=${LINUX_SRC_PKG:-linux-source-6.12}
+
+log() { printf '[lab] %s\n' "$*" >&2; }
+die() { printf '[lab] error: %s\n' "$*" >&2; exit 1; }
+
+# Version of the installed Debian kernel source package, e.g. 6.12.117-1~deb12u1.
+linux_src_version() {
+	dpkg-query -W -f='${Version}' "$LINUX_SRC_PKG" 2>/dev/null ||
+		die "$LINUX_SRC_PKG is not installed (run qemu/deps.sh)"
+}
+
+# Directory holding the extracted source of that package version.
+linux_src_dir() {
+	echo "$RACELAB_CACHE/src/$(linux_src_version)/$LINUX_SRC_PKG"
+}
+
+# Cache key of a lab kernel: source version, variant, hash of its configuration.
+kernel_key() {
+	local variant=$1 hash
+	hash=$(cat "$RACELAB_ROOT/qemu/configs/base.config" \
+		"$RACELAB_ROOT/qemu/configs/$variant.config" \
+		"$RACELAB_ROOT/qemu/build-kernel.sh" | sha256sum | cut -c1-12)
+	echo "$(linux_src_version)-$variant-$hash"
+}
+
+kernel_dir() {
+	echo "$RACELAB_CACHE/kernels/$(kernel_key "$1")"
+}
