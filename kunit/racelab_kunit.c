@@ -237,7 +237,8 @@ static const struct knob_case knob_cases[] = {
 	{ "cpus", "garbage", -EINVAL },
 	{ "cpus", "100000", -EINVAL },
 	{ "nosuchknob", "1", -EINVAL },
-	{ "threads", "123456789012345678901234567890123456789012345678901234567890123456789", -EINVAL },
+	{ "threads", "1234567890123456789012345678901234567890123456789012345678901234567",
+	  -EINVAL },
 };
 
 static void knob_case_desc(const struct knob_case *k, char *desc)
@@ -372,6 +373,7 @@ static struct kunit_suite racelab_suite = {
 	.name = "racelab",
 	.test_cases = racelab_cases,
 };
+
 kunit_test_suite(racelab_suite);
 
 MODULE_LICENSE("GPL");

@@ -171,7 +171,7 @@ struct racelab_run {
  */
 struct racelab_slot {
 	const struct racelab_scenario *scn;
-	struct mutex lock;
+	struct mutex lock;	/* protects cfg, busy, abort, run, last */
 	struct racelab_cfg cfg;
 	bool busy;
 	bool abort;

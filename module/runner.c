@@ -59,6 +59,7 @@ static int racelab_thread_fn(void *arg)
 	void (*step)(struct racelab_run *run, struct racelab_thread *t);
 	unsigned long i;
 
+	/* Pairs with smp_store_release() in racelab_execute(). */
 	wait_event_interruptible(run->gate, smp_load_acquire(&run->go) ||
 				 kthread_should_stop());
 	step = run->mode->step;
@@ -242,6 +243,7 @@ int racelab_execute(struct racelab_slot *slot, const struct racelab_cfg *cfg,
 		run->deadline = ktime_get_ns() +
 				(u64)cfg->duration_ms * NSEC_PER_MSEC;
 	run->t_start = ktime_get_ns();
+	/* The configuration and t_start are visible to threads seeing go. */
 	smp_store_release(&run->go, true);
 	wake_up_all(&run->gate);
 

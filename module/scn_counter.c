@@ -25,8 +25,8 @@ struct counter_state {
 	long value;		/* the plain shared counter */
 	atomic_long_t atomic;	/* for the atomic_t modes */
 	long __percpu *pcpu;	/* for the per-CPU mode */
-	spinlock_t lock;
-	struct mutex mutex;
+	spinlock_t lock;	/* mode spinlock */
+	struct mutex mutex;	/* mode mutex */
 	struct mutex own[RACELAB_MAX_THREADS];	/* lock-per-thread */
 };
 

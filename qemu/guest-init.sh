@@ -1,0 +1,68 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# /init of the racelab lab initramfs. The kernel command line says what to
+# do: rl_mode=test|demo|shell, rl_cpus=<CPUs asked of QEMU>. Results go to
+# the second serial port (/dev/ttyS1), one channel for the host to judge,
+# apart from the kernel console on ttyS0. The last line is the sentinel.
+
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t devtmpfs dev /dev
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t debugfs debugfs /sys/kernel/debug
+chmod 0755 /
+
+R=/dev/ttyS1
+say() { echo "$*" > $R; }
+
+# section NAME CMD...: run CMD with its output between markers on $R.
+section() {
+	name=$1
+	shift
+	say "RACELAB-BEGIN $name"
+	"$@" > $R 2>&1
+	rc=$?
+	say "RACELAB-END $name rc=$rc"
+}
+
+check_cpus() {
+	n=$(grep -c '^processor' /proc/cpuinfo)
+	echo "cpus online=$n asked=${rl_cpus:-?}"
+	[ "$n" = "${rl_cpus:-$n}" ]
+}
+
+check_clocksource() {
+	cs=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)
+	echo "clocksource=$cs"
+	[ "$cs" = tsc ]
+}
+
+say "RACELAB-GUEST-BEGIN kernel=$(uname -r) mode=${rl_mode:-?}"
+section check-cpus check_cpus
+section check-clocksource check_clocksource
+echo "racelab-lab: loading racelab.ko" > /dev/kmsg
+insmod /lib/modules/racelab.ko || say "RACELAB-ERROR insmod racelab.ko failed"
+export RACELAB_KO=/lib/modules/racelab.ko
+
+case "$rl_mode" in
+test)
+	echo "racelab-lab: KUnit" > /dev/kmsg
+	insmod /lib/modules/racelab_kunit.ko
+	section kunit cat /sys/kernel/debug/kunit/racelab/results
+	rmmod racelab_kunit
+	section kselftest-racelab_knobs /selftests/racelab/racelab_knobs
+	section kselftest-racelab_modules /selftests/racelab/racelab_modules.sh
+	;;
+demo)
+	section demo /demo.sh
+	;;
+shell)
+	setsid cttyhack sh
+	;;
+esac
+
+say "RACELAB-GUEST-DONE"
+sync
+reboot -f

@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * racelab knobs from user space: permissions, every mode's verdict,
+ * -EINVAL on bad input with every knob unchanged, -EBUSY while running,
+ * stop, and /proc/racelab. Needs racelab.ko loaded and debugfs mounted.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest.h"
+
+#define DIR		"/sys/kernel/debug/racelab/counter"
+#define PROC		"/proc/racelab"
+#define RACY_DEADLINE_S	60
+
+static const char *const knobs[] = {
+	"mode", "threads", "iterations", "duration_ms", "amplifier", "cpus",
+};
+
+static const char *path_of(const char *file)
+{
+	static char path[256];
+
+	snprintf(path, sizeof(path), DIR "/%s", file);
+	return path;
+}
+
+/* Write @val to @file in one write(): 0 or -errno. */
+static int put(const char *file, const char *val)
+{
+	int fd = open(path_of(file), O_WRONLY);
+	ssize_t n;
+	int err = 0;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	if (n < 0)
+		err = -errno;
+	else if ((size_t)n != strlen(val))
+		err = -EIO;
+	close(fd);
+	return err;
+}
+
+static int read_path(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	size_t got = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	while (got < len - 1 && (n = read(fd, buf + got, len - 1 - got)) > 0)
+		got += n;
+	buf[got] = '\0';
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+static int get(const char *file, char *buf, size_t len)
+{
+	int err = read_path(path_of(file), buf, len);
+
+	buf[strcspn(buf, "\n")] = '\0';
+	return err;
+}
+
+/* All knob values, one string, to check that a refused write changed none. */
+static void snapshot(char *buf, size_t len)
+{
+	char val[256];
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
+		if (get(knobs[i], val, sizeof(val)))
+			snprintf(val, sizeof(val), "<unreadable>");
+		n += snprintf(buf + n, len - n, "%s=%s ", knobs[i], val);
+	}
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static bool wait_idle(double timeout_s)
+{
+	double end = now() + timeout_s;
+	char state[32];
+
+	do {
+		if (!get("run", state, sizeof(state)) && !strcmp(state, "idle"))
+			return true;
+		usleep(20000);
+	} while (now() < end);
+	return false;
+}
+
+/* The verdict line of the last run, from stats. */
+static int last_verdict(char *line, size_t len)
+{
+	char stats[4096], *p;
+
+	if (read_path(path_of("stats"), stats, sizeof(stats)))
+		return -1;
+	p = strstr(stats, "last: ");
+	if (!p)
+		return -1;
+	p += 6;
+	snprintf(line, len, "%.*s", (int)strcspn(p, "\n"), p);
+	return 0;
+}
+
+static bool field(const char *line, const char *key, char *val, size_t len)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), " %s=", key);
+	p = strstr(line, pat);
+	if (!p) {
+		snprintf(pat, sizeof(pat), "%s=", key);
+		if (strncmp(line, pat, strlen(pat)))
+			return false;
+		p = line - 1;
+	}
+	p += strlen(pat);
+	snprintf(val, len, "%.*s", (int)strcspn(p, " "), p);
+	return true;
+}
+
+static unsigned long long num(const char *line, const char *key)
+{
+	char val[64];
+
+	if (!field(line, key, val, sizeof(val)))
+		return ~0ULL;
+	return strtoull(val, NULL, 10);
+}
+
+static int run_once(char *line, size_t len)
+{
+	int err = put("run", "start");
+
+	if (err)
+		return err;
+	if (!wait_idle(120))
+		return -ETIMEDOUT;
+	return last_verdict(line, len);
+}
+
+static int online_cpus(void)
+{
+	return (int)sysconf(_SC_NPROCESSORS_ONLN);
+}
+
+static void test_permissions(void)
+{
+	static const struct {
+		const char *path;
+		mode_t mode;
+	} files[] = {
+		{ DIR "/mode", 0600 }, { DIR "/threads", 0600 },
+		{ DIR "/iterations", 0600 }, { DIR "/duration_ms", 0600 },
+		{ DIR "/amplifier", 0600 }, { DIR "/cpus", 0600 },
+		{ DIR "/run", 0600 }, { DIR "/stats", 0400 },
+		{ PROC, 0444 },
+	};
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		bool ok = !stat(files[i].path, &st) &&
+			  (st.st_mode & 07777) == files[i].mode &&
+			  st.st_uid == 0;
+
+		ksft_test_result(ok, "permissions %s %04o (is %04o)\n",
+				 files[i].path, files[i].mode,
+				 ok ? files[i].mode : (st.st_mode & 07777));
+	}
+}
+
+/* An unprivileged user reads /proc/racelab and cannot touch a knob. */
+static void test_unprivileged(void)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		char buf[4096];
+		int fd;
+
+		if (setgid(65534) || setuid(65534))
+			_exit(2);
+		if (read_path(PROC, buf, sizeof(buf)) || !strstr(buf, "counter"))
+			_exit(3);
+		fd = open(path_of("threads"), O_WRONLY);
+		if (fd >= 0 || (errno != EACCES && errno != EPERM))
+			_exit(4);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	ksft_test_result(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			 "unprivileged: reads /proc/racelab, cannot write knobs (status %d)\n",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+static bool set_cfg(const char *mode, const char *threads,
+		    const char *iterations, const char *amp)
+{
+	return !put("mode", mode) && !put("threads", threads) &&
+	       !put("iterations", iterations) && !put("amplifier", amp) &&
+	       !put("duration_ms", "0") && !put("cpus", "any");
+}
+
+/* Every mode: fixed ones exact, racy and broken-fix ones show the race. */
+static void test_modes(void)
+{
+	const char *amp = online_cpus() >= 2 ? "none" : "sleep";
+	const char *iters = online_cpus() >= 2 ? "100000" : "300";
+	char modes[512], *save, *m, line[1024], kind[32], verdict[32];
+
+	if (get("mode", modes, sizeof(modes))) {
+		ksft_test_result_fail("mode file unreadable\n");
+		return;
+	}
+	for (m = strtok_r(modes, " []", &save); m;
+	     m = strtok_r(NULL, " []", &save)) {
+		double end = now() + RACY_DEADLINE_S;
+		unsigned int attempts = 0;
+		bool ok, fixed;
+		int err;
+
+		if (!set_cfg(m, "2", iters, amp)) {
+			ksft_test_result_fail("mode %s: knobs refused\n", m);
+			continue;
+		}
+		do {
+			attempts++;
+			err = run_once(line, sizeof(line));
+			if (err || !field(line, "kind", kind, sizeof(kind)) ||
+			    !field(line, "verdict", verdict, sizeof(verdict)))
+				break;
+			fixed = !strcmp(kind, "fixed");
+		} while (!fixed && strcmp(verdict, "race") && now() < end);
+
+		if (err || !field(line, "kind", kind, sizeof(kind))) {
+			ksft_test_result_fail("mode %s: run failed (%d)\n", m, err);
+			continue;
+		}
+		ksft_print_msg("%s\n", line);
+		ok = num(line, "expected") == 2 * strtoull(iters, NULL, 10) &&
+		     num(line, "observed") + num(line, "anomalies") ==
+		     num(line, "expected");
+		if (!strcmp(kind, "fixed"))
+			ok = ok && !strcmp(verdict, "clean") &&
+			     num(line, "anomalies") == 0;
+		else
+			ok = ok && !strcmp(verdict, "race") &&
+			     num(line, "anomalies") > 0;
+		ksft_test_result(ok, "mode %s (%s, amplifier %s): verdict %s after %u run(s)\n",
+				 m, kind, amp, verdict, attempts);
+	}
+}
+
+static void test_proc(void)
+{
+	char buf[4096], line[1024], mode[64], row[256];
+	bool ok;
+
+	ok = !last_verdict(line, sizeof(line)) &&
+	     field(line, "mode", mode, sizeof(mode)) &&
+	     !read_path(PROC, buf, sizeof(buf));
+	snprintf(row, sizeof(row), "counter");
+	ok = ok && strstr(buf, row) && strstr(buf, mode) &&
+	     strstr(buf, "anomalies") && strstr(buf, "verdict");
+	ksft_test_result(ok, "/proc/racelab shows the last counter run\n");
+}
+
+static void test_mode_listing(void)
+{
+	char buf[512];
+
+	put("mode", "mutex");
+	ksft_test_result(!get("mode", buf, sizeof(buf)) &&
+			 strstr(buf, "[mutex]") && strstr(buf, "none ") &&
+			 !strstr(buf, "[none]"),
+			 "mode lists every mode, current in brackets: %s\n", buf);
+}
+
+/* Each bad value: -EINVAL, and no knob changes. */
+static void test_bad_input(void)
+{
+	static const struct {
+		const char *file, *val;
+	} bad[] = {
+		{ "mode", "nosuchmode" }, { "mode", "" }, { "mode", "\n" },
+		{ "threads", "0" }, { "threads", "65" }, { "threads", "-3" },
+		{ "threads", "two" }, { "threads", "2 2" },
+		{ "iterations", "0" }, { "iterations", "1e6" },
+		{ "iterations", "99999999999999999999999" },
+		{ "duration_ms", "600001" },
+		{ "amplifier", "delay:0" }, { "amplifier", "delay:abc" },
+		{ "amplifier", "nap" },
+		{ "cpus", "" }, { "cpus", "9999" }, { "cpus", "0-" },
+		{ "run", "go" }, { "run", "" },
+	};
+	char before[2048], after[2048], longval[200];
+	size_t i;
+	int err;
+
+	set_cfg("mutex", "2", "1000", "none");
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		snapshot(before, sizeof(before));
+		err = put(bad[i].file, bad[i].val);
+		snapshot(after, sizeof(after));
+		ksft_test_result(err == -EINVAL && !strcmp(before, after),
+				 "%s=\"%s\": %s, knobs unchanged\n", bad[i].file,
+				 bad[i].val, strerror(-err));
+	}
+
+	memset(longval, '7', sizeof(longval) - 1);
+	longval[sizeof(longval) - 1] = '\0';
+	snapshot(before, sizeof(before));
+	err = put("threads", longval);
+	snapshot(after, sizeof(after));
+	ksft_test_result(err == -EINVAL && !strcmp(before, after),
+			 "overlong value: %s, knobs unchanged\n", strerror(-err));
+
+	/* A sleeping amplifier inside a spinlock is refused either way round. */
+	set_cfg("spinlock", "2", "1000", "none");
+	snapshot(before, sizeof(before));
+	err = put("amplifier", "sleep");
+	snapshot(after, sizeof(after));
+	ksft_test_result(err == -EINVAL && !strcmp(before, after),
+			 "amplifier=sleep with mode=spinlock: %s\n", strerror(-err));
+	set_cfg("mutex", "2", "1000", "sleep");
+	snapshot(before, sizeof(before));
+	err = put("mode", "spinlock");
+	snapshot(after, sizeof(after));
+	ksft_test_result(err == -EINVAL && !strcmp(before, after),
+			 "mode=spinlock with amplifier=sleep: %s\n", strerror(-err));
+
+	/* A write at an offset is not a whole value. */
+	{
+		int fd = open(path_of("threads"), O_WRONLY);
+		ssize_t n = fd < 0 ? -1 : pwrite(fd, "3", 1, 1);
+
+		err = n < 0 ? -errno : 0;
+		if (fd >= 0)
+			close(fd);
+		ksft_test_result(err == -EINVAL, "write at offset 1: %s\n",
+				 strerror(-err));
+	}
+}
+
+/* While a run is in flight: -EBUSY for start and knobs; stop ends it. */
+static void test_busy(void)
+{
+	char before[2048], after[2048], line[1024], verdict[32], state[32];
+	int err, err2;
+	double t;
+
+	set_cfg("mutex", "2", "1000000000", "sleep");
+	if (put("run", "start")) {
+		ksft_test_result_fail("start a long run\n");
+		return;
+	}
+	get("run", state, sizeof(state));
+	ksft_test_result(!strcmp(state, "running"), "run reads 'running' (%s)\n",
+			 state);
+	err = put("run", "start");
+	ksft_test_result(err == -EBUSY, "second start: %s\n", strerror(-err));
+	snapshot(before, sizeof(before));
+	err = put("threads", "4");
+	err2 = put("mode", "none");
+	snapshot(after, sizeof(after));
+	ksft_test_result(err == -EBUSY && err2 == -EBUSY &&
+			 !strcmp(before, after),
+			 "knob writes while running: %s, unchanged\n",
+			 strerror(-err));
+	t = now();
+	err = put("run", "stop");
+	ksft_test_result(!err && wait_idle(5), "stop: idle after %.2f s\n",
+			 now() - t);
+	ksft_test_result(!last_verdict(line, sizeof(line)) &&
+			 field(line, "verdict", verdict, sizeof(verdict)) &&
+			 !strcmp(verdict, "aborted"),
+			 "stopped run's verdict is aborted\n");
+	ksft_test_result(!put("threads", "2"), "knobs writable again after stop\n");
+}
+
+static unsigned int count_modes(void)
+{
+	char modes[512], *save, *m;
+	unsigned int n = 0;
+
+	if (get("mode", modes, sizeof(modes)))
+		return 0;
+	for (m = strtok_r(modes, " []", &save); m;
+	     m = strtok_r(NULL, " []", &save))
+		n++;
+	return n;
+}
+
+int main(void)
+{
+	struct stat st;
+
+	ksft_print_header();
+	if (geteuid())
+		ksft_exit_skip("must run as root\n");
+	if (stat(DIR, &st))
+		ksft_exit_skip("%s missing: load racelab.ko, mount debugfs\n", DIR);
+	ksft_set_plan(9 + 1 + count_modes() + 1 + 1 + 20 + 1 + 2 + 1 + 6);
+
+	test_permissions();
+	test_unprivileged();
+	test_modes();
+	test_proc();
+	test_mode_listing();
+	test_bad_input();
+	test_busy();
+	ksft_finished();
+}
