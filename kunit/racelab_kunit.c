@@ -336,7 +336,7 @@ static void pinned_run_exact(struct kunit *test)
 	struct racelab_slot *slot = racelab_slot_find("counter");
 	struct racelab_cfg *cfg;
 	struct racelab_result *res;
-	char cpus[16];
+	char cpus[32], want[40];
 
 	KUNIT_ASSERT_NOT_NULL(test, slot);
 	cfg = kunit_kzalloc(test, sizeof(*cfg), GFP_KERNEL);
@@ -344,7 +344,8 @@ static void pinned_run_exact(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, cfg);
 	KUNIT_ASSERT_NOT_NULL(test, res);
 	racelab_cfg_default(cfg);
-	snprintf(cpus, sizeof(cpus), "0-%u", num_online_cpus() - 1);
+	snprintf(cpus, sizeof(cpus), "%*pbl", cpumask_pr_args(cpu_online_mask));
+	snprintf(want, sizeof(want), " cpus=%s ", cpus);
 	KUNIT_ASSERT_EQ(test, racelab_knob_parse(slot->scn, cfg, "cpus", cpus),
 			0);
 	KUNIT_ASSERT_EQ(test, racelab_knob_parse(slot->scn, cfg, "mode",
@@ -356,7 +357,7 @@ static void pinned_run_exact(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
 	KUNIT_EXPECT_EQ(test, res->observed, 40000ULL);
 	KUNIT_EXPECT_EQ(test, res->anomalies, 0ULL);
-	KUNIT_EXPECT_NOT_NULL(test, strstr(res->line, cpus));
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(res->line, want), "%s", res->line);
 }
 
 static struct kunit_case racelab_cases[] = {

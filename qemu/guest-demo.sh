@@ -42,7 +42,8 @@ table() {	# scenario threads iterations amplifier
 
 echo "racelab demo: lost updates on a shared counter"
 table counter 2 "$ITER" none
-table counter 2 2000 sleep
+table counter 2 5000 delay:1000
+table counter 2 1000 sleep
 echo
 echo "== verdict lines"
 cat /tmp/verdicts

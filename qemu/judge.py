@@ -42,6 +42,9 @@ CONSOLE_REPORTS = [
     r"UBSAN:",
 ]
 
+# kunit.py's names for a skipped case.
+SKIPPED = ("SKIP", "SKIPPED")
+
 
 def sections(text):
     """Yield (name, rc, body) for every complete section."""
@@ -110,7 +113,7 @@ def main():
         if name.startswith("kunit") or name.startswith("kselftest"):
             cases, out, prc = parse_ktap(args.kunit_py, body)
             p = sum(1 for _, s in cases if s == "PASS")
-            s = sum(1 for _, s in cases if s == "SKIPPED")
+            s = sum(1 for _, s in cases if s in SKIPPED)
             f = len(cases) - p - s
             note = ""
             if not cases:
@@ -121,7 +124,7 @@ def main():
                     f += 1
                 note = "exit %d, kunit.py %d" % (rc, prc)
             for cname, st in cases:
-                if st not in ("PASS", "SKIPPED"):
+                if st != "PASS" and st not in SKIPPED:
                     failures.append("%s: %s %s" % (name, cname, st))
             if f:
                 failures.extend("  " + l for l in out.splitlines()
