@@ -169,10 +169,12 @@ static void counter_racy_shows_anomaly(struct kunit *test)
 	unsigned int attempts = 0;
 	u64 start, elapsed_ms;
 
-	/* On one CPU nothing splits an unamplified window (see README). */
-	if (num_online_cpus() < 2 && !strcmp(c->amp, "none"))
-		kunit_skip(test, "1 CPU: needs an amplifier to split the window");
-
+	/*
+	 * No skip on one CPU: there, only a preemption between the load and
+	 * the store splits the window, and racelab's window check is a branch
+	 * that ends a TCG translation block, so the tick can land inside it.
+	 * Measured in the lab on -smp 1 (README, "Figures").
+	 */
 	res = kunit_kzalloc(test, sizeof(*res), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, res);
 	start = ktime_get_ns();

@@ -231,7 +231,7 @@ static bool set_cfg(const char *mode, const char *threads,
 /* Every mode: fixed ones exact, racy and broken-fix ones show the race. */
 static void test_modes(void)
 {
-	/* On one CPU a busy delay in the window lets the tick split it. */
+	/* On one CPU a busy delay in the window gives the tick more chances. */
 	const char *amp = online_cpus() >= 2 ? "none" : "delay:1000";
 	const char *iters = online_cpus() >= 2 ? "100000" : "5000";
 	char modes[512], *save, *m, line[1024], kind[32], verdict[32];
