@@ -92,7 +92,7 @@ static int racelab_parse_cpus(const char *val, struct racelab_cfg *cfg)
 }
 
 /**
- * racelab_cfg_validate() - check a whole configuration
+ * racelab_cfg_check() - the generic rules of a configuration
  * @scn: the scenario it is for
  * @cfg: the configuration
  *
@@ -101,8 +101,8 @@ static int racelab_parse_cpus(const char *val, struct racelab_cfg *cfg)
  *
  * Return: 0 or -EINVAL.
  */
-int racelab_cfg_validate(const struct racelab_scenario *scn,
-			 const struct racelab_cfg *cfg)
+static int racelab_cfg_check(const struct racelab_scenario *scn,
+			     const struct racelab_cfg *cfg)
 {
 	const struct racelab_mode *mode;
 
@@ -125,18 +125,37 @@ int racelab_cfg_validate(const struct racelab_scenario *scn,
 }
 
 /**
- * racelab_knob_parse() - parse one knob value into a configuration
+ * racelab_cfg_validate() - check a whole configuration before it is used
+ * @scn: the scenario it is for
+ * @cfg: the configuration
+ *
+ * Return: 0, or -EINVAL if the generic rules or the scenario refuse it.
+ */
+int racelab_cfg_validate(const struct racelab_scenario *scn,
+			 const struct racelab_cfg *cfg)
+{
+	int err = racelab_cfg_check(scn, cfg);
+
+	if (!err && scn->validate)
+		err = scn->validate(cfg);
+	return err;
+}
+
+/**
+ * __racelab_knob_parse() - parse one knob value into a configuration
  * @scn:  the scenario
  * @cfg:  the configuration; left unchanged on error
  * @knob: knob name: mode, threads, iterations, duration_ms, amplifier, cpus
  * @val:  the value, without trailing white space
+ * @whole: check the whole result with racelab_cfg_validate(), else only
+ *        with the generic rules of racelab_cfg_check()
  *
  * Return: 0, or -EINVAL for an unknown knob, a bad value or a combination
  * that racelab_cfg_validate() refuses.
  */
-int racelab_knob_parse(const struct racelab_scenario *scn,
-		       struct racelab_cfg *cfg, const char *knob,
-		       const char *val)
+static int __racelab_knob_parse(const struct racelab_scenario *scn,
+				struct racelab_cfg *cfg, const char *knob,
+				const char *val, bool whole)
 {
 	struct racelab_cfg *tmp;
 	unsigned int i;
@@ -176,13 +195,42 @@ int racelab_knob_parse(const struct racelab_scenario *scn,
 	}
 
 	if (!err)
-		err = racelab_cfg_validate(scn, tmp);
+		err = whole ? racelab_cfg_validate(scn, tmp) :
+			      racelab_cfg_check(scn, tmp);
 	if (!err)
 		*cfg = *tmp;
 	kfree(tmp);
 	return err;
 }
+
+int racelab_knob_parse(const struct racelab_scenario *scn,
+		       struct racelab_cfg *cfg, const char *knob,
+		       const char *val)
+{
+	return __racelab_knob_parse(scn, cfg, knob, val, true);
+}
 EXPORT_SYMBOL_GPL(racelab_knob_parse);
+
+/**
+ * racelab_knob_default() - parse a default value for a scenario's knob
+ * @scn:  the scenario
+ * @cfg:  the configuration; left unchanged on error
+ * @knob: knob name
+ * @val:  the value
+ *
+ * Like racelab_knob_parse(), but only the generic rules apply: a module
+ * parameter is a default for every scenario, and one scenario may refuse
+ * to run with it (ordering wants exactly two threads and two CPUs) without
+ * making the module refuse to load. Such a scenario refuses to start.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int racelab_knob_default(const struct racelab_scenario *scn,
+			 struct racelab_cfg *cfg, const char *knob,
+			 const char *val)
+{
+	return __racelab_knob_parse(scn, cfg, knob, val, false);
+}
 
 /**
  * racelab_cfg_show() - format one knob of a configuration

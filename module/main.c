@@ -16,6 +16,13 @@
 
 static const struct racelab_scenario *const racelab_scenarios[] = {
 	&racelab_counter_scenario,
+	&racelab_check_act_scenario,
+	&racelab_torn_read_scenario,
+	&racelab_rcu_pointer_scenario,
+	&racelab_rcu_list_scenario,
+	&racelab_ordering_scenario,
+	&racelab_aba_scenario,
+	&racelab_false_sharing_scenario,
 };
 
 static struct racelab_slot racelab_slots[ARRAY_SIZE(racelab_scenarios)];
@@ -71,27 +78,27 @@ static int racelab_apply_params(struct racelab_slot *slot)
 
 	racelab_cfg_default(cfg);
 	snprintf(buf, sizeof(buf), "%u", threads);
-	err = racelab_knob_parse(scn, cfg, "threads", buf);
+	err = racelab_knob_default(scn, cfg, "threads", buf);
 	if (err) {
 		pr_err("threads=%u: must be 1-%d\n", threads,
 		       RACELAB_MAX_THREADS);
 		return err;
 	}
 	snprintf(buf, sizeof(buf), "%lu", iterations);
-	err = racelab_knob_parse(scn, cfg, "iterations", buf);
+	err = racelab_knob_default(scn, cfg, "iterations", buf);
 	if (err) {
 		pr_err("iterations=%lu: must be 1-%lu\n", iterations,
 		       RACELAB_MAX_ITERATIONS);
 		return err;
 	}
 	snprintf(buf, sizeof(buf), "%u", duration_ms);
-	err = racelab_knob_parse(scn, cfg, "duration_ms", buf);
+	err = racelab_knob_default(scn, cfg, "duration_ms", buf);
 	if (err) {
 		pr_err("duration_ms=%u: must be 0-%u\n", duration_ms,
 		       RACELAB_MAX_DURATION_MS);
 		return err;
 	}
-	err = racelab_knob_parse(scn, cfg, "amplifier", amplifier);
+	err = racelab_knob_default(scn, cfg, "amplifier", amplifier);
 	if (err) {
 		pr_err("amplifier=%s: want none, delay:1-%u or sleep[:1-%u]\n",
 		       amplifier, RACELAB_MAX_DELAY_NS, RACELAB_MAX_SLEEP_US);
@@ -142,8 +149,15 @@ static int __init racelab_init(void)
 	err = racelab_debugfs_init(racelab_slots, ARRAY_SIZE(racelab_slots));
 	if (err)
 		return err;
-	if (run_slot)
-		racelab_start_async(run_slot);
+	if (run_slot) {
+		err = racelab_start_async(run_slot);
+		if (err) {
+			pr_err("autorun=%s: the scenario refuses its configuration\n",
+			       autorun);
+			racelab_debugfs_exit();
+			return err;
+		}
+	}
 	pr_info("loaded: %zu scenario(s), /sys/kernel/debug/racelab, /proc/racelab\n",
 		ARRAY_SIZE(racelab_slots));
 	return 0;

@@ -12,6 +12,7 @@
 #define _RACELAB_H
 
 #include <linux/cpumask.h>
+#include <linux/kthread.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -23,7 +24,8 @@
 #define RACELAB_MAX_DELAY_NS	100000U
 #define RACELAB_MAX_SLEEP_US	10000U
 #define RACELAB_KNOB_MAX	64	/* longest knob value accepted, bytes */
-#define RACELAB_VERDICT_MAX	512
+#define RACELAB_EXTRA_MAX	256
+#define RACELAB_VERDICT_MAX	640
 
 /* What a mode is meant to show. */
 enum racelab_kind {
@@ -42,6 +44,10 @@ enum racelab_amp {
 /* Mode flags. */
 #define RACELAB_MODE_ATOMIC_WINDOW	BIT(0)	/* window runs in atomic context */
 
+/* Scenario flags. */
+#define RACELAB_SCN_PIN		BIT(0)	/* pin thread i to online CPU i by default */
+
+struct racelab_cfg;
 struct racelab_run;
 struct racelab_thread;
 
@@ -52,14 +58,15 @@ struct racelab_thread;
  * @flags: RACELAB_MODE_* flags
  * @about: one line saying what the mode does
  * @step:  one iteration of one thread; calls racelab_window() inside its
- *         race window
+ *         race window. Returns false when the thread has nothing left to do
+ *         (a writer whose readers are gone, a partner that left a handshake).
  */
 struct racelab_mode {
 	const char *name;
 	enum racelab_kind kind;
 	unsigned int flags;
 	const char *about;
-	void (*step)(struct racelab_run *run, struct racelab_thread *t);
+	bool (*step)(struct racelab_run *run, struct racelab_thread *t);
 };
 
 /**
@@ -73,6 +80,7 @@ struct racelab_mode {
  * @mode:      the mode that ran
  * @threads:   threads that ran
  * @amp:       the amplifier, as the amplifier knob shows it
+ * @extra:     scenario-specific key=value pairs, appended to @line
  * @line:      the verdict line, key=value pairs
  */
 struct racelab_result {
@@ -85,22 +93,30 @@ struct racelab_result {
 	const struct racelab_mode *mode;
 	unsigned int threads;
 	char amp[32];
+	char extra[RACELAB_EXTRA_MAX];
 	char line[RACELAB_VERDICT_MAX];
 };
 
 /**
  * struct racelab_scenario - a race and its modes
  * @name:     directory name under debugfs racelab/
+ * @about:    one line saying what races
+ * @flags:    RACELAB_SCN_* flags
  * @modes:    table of modes
  * @nr_modes: entries in @modes
+ * @validate: optional: refuse a configuration the scenario cannot run
+ *            (-EINVAL), on top of the generic checks
  * @setup:    allocate and reset run->priv before the threads start
  * @verdict:  fill expected/observed/anomalies of @res from the final state
  * @teardown: free run->priv
  */
 struct racelab_scenario {
 	const char *name;
+	const char *about;
+	unsigned int flags;
 	const struct racelab_mode *modes;
 	unsigned int nr_modes;
+	int (*validate)(const struct racelab_cfg *cfg);
 	int (*setup)(struct racelab_run *run);
 	void (*verdict)(struct racelab_run *run, struct racelab_result *res);
 	void (*teardown)(struct racelab_run *run);
@@ -198,6 +214,26 @@ static inline void racelab_window(struct racelab_thread *t)
 		racelab_amplify(t);
 }
 
+/**
+ * racelab_others_live() - are threads other than the caller still running?
+ * @run: the run
+ *
+ * A writer stops when its readers are done: they decide the run's length.
+ */
+static inline bool racelab_others_live(struct racelab_run *run)
+{
+	return atomic_read(&run->live) > 1;
+}
+
+/**
+ * racelab_should_stop() - for loops inside a step (spin waits, retries)
+ * @run: the run
+ */
+static inline bool racelab_should_stop(struct racelab_run *run)
+{
+	return READ_ONCE(run->stop) || kthread_should_stop();
+}
+
 /* Exported to the KUnit module. */
 struct racelab_slot *racelab_slot_find(const char *name);
 void racelab_cfg_default(struct racelab_cfg *cfg);
@@ -218,6 +254,9 @@ void racelab_release(struct racelab_slot *slot,
 void racelab_abort(struct racelab_slot *slot);
 int racelab_cfg_validate(const struct racelab_scenario *scn,
 			 const struct racelab_cfg *cfg);
+int racelab_knob_default(const struct racelab_scenario *scn,
+			 struct racelab_cfg *cfg, const char *knob,
+			 const char *val);
 int racelab_cfg_show(const struct racelab_scenario *scn,
 		     const struct racelab_cfg *cfg, const char *knob,
 		     char *buf, size_t len);
@@ -230,5 +269,12 @@ void racelab_debugfs_exit(void);
 
 /* Scenarios. */
 extern const struct racelab_scenario racelab_counter_scenario;
+extern const struct racelab_scenario racelab_check_act_scenario;
+extern const struct racelab_scenario racelab_torn_read_scenario;
+extern const struct racelab_scenario racelab_rcu_pointer_scenario;
+extern const struct racelab_scenario racelab_rcu_list_scenario;
+extern const struct racelab_scenario racelab_ordering_scenario;
+extern const struct racelab_scenario racelab_aba_scenario;
+extern const struct racelab_scenario racelab_false_sharing_scenario;
 
 #endif /* _RACELAB_H */

@@ -56,7 +56,7 @@ static int racelab_thread_fn(void *arg)
 {
 	struct racelab_thread *t = arg;
 	struct racelab_run *run = t->run;
-	void (*step)(struct racelab_run *run, struct racelab_thread *t);
+	bool (*step)(struct racelab_run *run, struct racelab_thread *t);
 	unsigned long i;
 
 	/* Pairs with smp_store_release() in racelab_execute(). */
@@ -66,7 +66,8 @@ static int racelab_thread_fn(void *arg)
 	for (i = 0; i < run->cfg.iterations; i++) {
 		if (READ_ONCE(run->stop) || kthread_should_stop())
 			break;
-		step(run, t);
+		if (!step(run, t))
+			break;
 		WRITE_ONCE(t->ops, i + 1);
 		barrier();
 		if ((i & 63) == 63) {
@@ -165,17 +166,21 @@ static void racelab_format(const struct racelab_run *run,
 	res->mode = run->mode;
 	res->threads = cfg->threads;
 	racelab_cfg_show(run->scn, cfg, "amplifier", res->amp, sizeof(res->amp));
-	racelab_cfg_show(run->scn, cfg, "cpus", cpus, sizeof(cpus));
+	if (!cfg->pinned && (run->scn->flags & RACELAB_SCN_PIN))
+		scnprintf(cpus, sizeof(cpus), "%*pbl",
+			  cpumask_pr_args(cpu_online_mask));
+	else
+		racelab_cfg_show(run->scn, cfg, "cpus", cpus, sizeof(cpus));
 	racelab_clocksource(clk, sizeof(clk));
 
 	snprintf(res->line, sizeof(res->line),
-		 "scenario=%s mode=%s kind=%s threads=%u cpus=%s iterations=%lu amplifier=%s expected=%llu observed=%llu anomalies=%llu verdict=%s ops=%llu ns_per_op=%llu duration_ns=%llu clocksource=%s",
+		 "scenario=%s mode=%s kind=%s threads=%u cpus=%s iterations=%lu amplifier=%s expected=%llu observed=%llu anomalies=%llu verdict=%s ops=%llu ns_per_op=%llu duration_ns=%llu clocksource=%s%s%s",
 		 run->scn->name, run->mode->name,
 		 racelab_kind_name(run->mode->kind), cfg->threads, cpus,
 		 cfg->iterations, res->amp, res->expected, res->observed,
 		 res->anomalies, racelab_verdict_name(res), res->ops,
 		 per_thread ? div64_u64(res->duration_ns, per_thread) : 0,
-		 res->duration_ns, clk);
+		 res->duration_ns, clk, res->extra[0] ? " " : "", res->extra);
 }
 
 /* Publish or retract the run so stats and abort can reach it. */
@@ -216,7 +221,7 @@ int racelab_execute(struct racelab_slot *slot, const struct racelab_cfg *cfg,
 
 	err = scn->setup(run);
 	if (err)
-		goto out_free;
+		goto out_teardown;
 
 	for (i = 0; i < cfg->threads; i++) {
 		struct racelab_thread *t = &run->thr[i];
@@ -224,7 +229,12 @@ int racelab_execute(struct racelab_slot *slot, const struct racelab_cfg *cfg,
 
 		t->run = run;
 		t->id = i;
-		t->cpu = cfg->pinned ? racelab_nth_cpu(&cfg->cpus, i) : -1;
+		if (cfg->pinned)
+			t->cpu = racelab_nth_cpu(&cfg->cpus, i);
+		else if (scn->flags & RACELAB_SCN_PIN)
+			t->cpu = racelab_nth_cpu(cpu_online_mask, i);
+		else
+			t->cpu = -1;
 		task = kthread_create(racelab_thread_fn, t, "racelab-%s/%u",
 				      scn->name, i);
 		if (IS_ERR(task)) {
@@ -272,8 +282,8 @@ out_stop:
 	/* Threads never released through the gate see kthread_should_stop(). */
 	for (i = 0; i < created; i++)
 		kthread_stop(run->thr[i].task);
+out_teardown:
 	scn->teardown(run);
-out_free:
 	kfree(run);
 	return err;
 }

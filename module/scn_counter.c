@@ -48,9 +48,10 @@ static noinline void counter_none_inc(struct counter_state *c,
 	c->value = v + 1;
 }
 
-static void counter_none_step(struct racelab_run *run, struct racelab_thread *t)
+static bool counter_none_step(struct racelab_run *run, struct racelab_thread *t)
 {
 	counter_none_inc(counter_of(run), t);
+	return true;
 }
 
 /* Looks fixed: a lock around the update, but every thread has its own. */
@@ -66,10 +67,11 @@ static noinline void counter_lock_per_thread_inc(struct counter_state *c,
 	mutex_unlock(&c->own[t->id]);
 }
 
-static void counter_lock_per_thread_step(struct racelab_run *run,
+static bool counter_lock_per_thread_step(struct racelab_run *run,
 					 struct racelab_thread *t)
 {
 	counter_lock_per_thread_inc(counter_of(run), t);
+	return true;
 }
 
 /* Looks fixed: both accesses are atomic, the read-modify-write is not. */
@@ -82,10 +84,11 @@ static noinline void counter_atomic_read_set_inc(struct counter_state *c,
 	atomic_long_set(&c->atomic, v + 1);
 }
 
-static void counter_atomic_read_set_step(struct racelab_run *run,
+static bool counter_atomic_read_set_step(struct racelab_run *run,
 					 struct racelab_thread *t)
 {
 	counter_atomic_read_set_inc(counter_of(run), t);
+	return true;
 }
 
 static noinline void counter_spinlock_inc(struct counter_state *c,
@@ -100,10 +103,11 @@ static noinline void counter_spinlock_inc(struct counter_state *c,
 	spin_unlock(&c->lock);
 }
 
-static void counter_spinlock_step(struct racelab_run *run,
+static bool counter_spinlock_step(struct racelab_run *run,
 				  struct racelab_thread *t)
 {
 	counter_spinlock_inc(counter_of(run), t);
+	return true;
 }
 
 static noinline void counter_mutex_inc(struct counter_state *c,
@@ -118,10 +122,11 @@ static noinline void counter_mutex_inc(struct counter_state *c,
 	mutex_unlock(&c->mutex);
 }
 
-static void counter_mutex_step(struct racelab_run *run,
+static bool counter_mutex_step(struct racelab_run *run,
 			       struct racelab_thread *t)
 {
 	counter_mutex_inc(counter_of(run), t);
+	return true;
 }
 
 /*
@@ -135,10 +140,11 @@ static noinline void counter_atomic_inc(struct counter_state *c,
 	atomic_long_inc(&c->atomic);
 }
 
-static void counter_atomic_step(struct racelab_run *run,
+static bool counter_atomic_step(struct racelab_run *run,
 				struct racelab_thread *t)
 {
 	counter_atomic_inc(counter_of(run), t);
+	return true;
 }
 
 /* No sharing at all: each CPU counts on its own, summed at the end. */
@@ -149,10 +155,11 @@ static noinline void counter_percpu_inc(struct counter_state *c,
 	this_cpu_inc(*c->pcpu);
 }
 
-static void counter_percpu_step(struct racelab_run *run,
+static bool counter_percpu_step(struct racelab_run *run,
 				struct racelab_thread *t)
 {
 	counter_percpu_inc(counter_of(run), t);
+	return true;
 }
 
 enum counter_mode {
@@ -270,6 +277,7 @@ static void counter_teardown(struct racelab_run *run)
 
 const struct racelab_scenario racelab_counter_scenario = {
 	.name = "counter",
+	.about = "lost update: concurrent counter++",
 	.modes = counter_modes,
 	.nr_modes = ARRAY_SIZE(counter_modes),
 	.setup = counter_setup,

@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Scenario "check-then-act": two ATMs withdrawing from one account, two
+ * passengers booking one seat.
+ *
+ * A pool holds `capacity` units: an account of 100 from which an ATM takes
+ * 60, a flight with one free seat. A taker checks that enough is left,
+ * then takes it, then gives it back (the next customer). If the check and
+ * the act are not one indivisible step, two takers both pass the check:
+ *
+ *   ATM 0                    ATM 1
+ *   if (balance >= 60)       if (balance >= 60)      both see 100
+ *       balance -= 60;           balance -= 60;      -20: paid out 120
+ *
+ * Invariants, checked at every take: the units held by takers never exceed
+ * the capacity (money paid out <= deposit, a seat sold once) and the pool
+ * never goes below zero.
+ *
+ * `split-lock` takes a lock for the check and again for the act: every
+ * access is locked, so there is no data race (KCSAN stays silent), and the
+ * invariant still breaks. Data race is a subset of race condition.
+ */
+#include <linux/atomic.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+
+#include "racelab.h"
+
+struct ca_pool {
+	const char *name;
+	long capacity;
+	long amount;		/* units one take needs */
+	long avail;		/* plain: modes none, split-lock, spinlock */
+	atomic_long_t aavail;	/* mode cmpxchg */
+	atomic_long_t held;	/* units in takers' hands */
+	atomic_long_t takes;
+	atomic_long_t over;	/* takes that pushed held above capacity */
+	atomic_long_t below_zero; /* acts that left avail < 0 */
+};
+
+struct ca_state {
+	spinlock_t lock;	/* modes split-lock and spinlock */
+	struct ca_pool pool[2];
+};
+
+enum { CA_ACCOUNT, CA_SEAT };
+
+static struct ca_state *ca_of(struct racelab_run *run)
+{
+	return run->priv;
+}
+
+/* The taker now holds the units: check the invariants. */
+static void ca_took(struct ca_pool *p, long left)
+{
+	atomic_long_inc(&p->takes);
+	if (atomic_long_add_return(p->amount, &p->held) > p->capacity)
+		atomic_long_inc(&p->over);
+	if (left < 0)
+		atomic_long_inc(&p->below_zero);
+}
+
+static void ca_untook(struct ca_pool *p)
+{
+	atomic_long_sub(p->amount, &p->held);
+}
+
+static noinline bool ca_none_take(struct ca_pool *p, struct racelab_thread *t)
+{
+	long left;
+
+	if (p->avail < p->amount)
+		return false;
+	racelab_window(t);
+	left = p->avail - p->amount;
+	p->avail = left;
+	ca_took(p, left);
+	return true;
+}
+
+static noinline void ca_none_give(struct ca_pool *p)
+{
+	ca_untook(p);
+	p->avail = p->avail + p->amount;
+}
+
+static noinline bool ca_split_take(struct ca_state *s, struct ca_pool *p,
+				   struct racelab_thread *t)
+{
+	bool enough;
+	long left;
+
+	spin_lock(&s->lock);
+	enough = p->avail >= p->amount;
+	spin_unlock(&s->lock);
+	if (!enough)
+		return false;
+	racelab_window(t);
+	spin_lock(&s->lock);
+	left = p->avail - p->amount;
+	p->avail = left;
+	spin_unlock(&s->lock);
+	ca_took(p, left);
+	return true;
+}
+
+static noinline bool ca_spinlock_take(struct ca_state *s, struct ca_pool *p,
+				      struct racelab_thread *t)
+{
+	long left;
+
+	spin_lock(&s->lock);
+	if (p->avail < p->amount) {
+		spin_unlock(&s->lock);
+		return false;
+	}
+	racelab_window(t);
+	left = p->avail - p->amount;
+	p->avail = left;
+	spin_unlock(&s->lock);
+	ca_took(p, left);
+	return true;
+}
+
+static noinline void ca_locked_give(struct ca_state *s, struct ca_pool *p)
+{
+	ca_untook(p);
+	spin_lock(&s->lock);
+	p->avail += p->amount;
+	spin_unlock(&s->lock);
+}
+
+/*
+ * The check is part of the compare-and-swap: it only succeeds if nobody
+ * changed the balance since it was checked. atomic_dec_if_positive() and
+ * atomic_add_unless() would do for takes of 1 (the seat), not of 60.
+ */
+static noinline bool ca_cmpxchg_take(struct ca_pool *p,
+				     struct racelab_thread *t)
+{
+	long old = atomic_long_read(&p->aavail);
+
+	do {
+		if (old < p->amount)
+			return false;
+		racelab_window(t);
+	} while (!atomic_long_try_cmpxchg(&p->aavail, &old, old - p->amount));
+	ca_took(p, old - p->amount);
+	return true;
+}
+
+static noinline void ca_cmpxchg_give(struct ca_pool *p)
+{
+	ca_untook(p);
+	atomic_long_add(p->amount, &p->aavail);
+}
+
+static bool ca_none_step(struct racelab_run *run, struct racelab_thread *t)
+{
+	struct ca_state *s = ca_of(run);
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(s->pool); i++)
+		if (ca_none_take(&s->pool[i], t))
+			ca_none_give(&s->pool[i]);
+	return true;
+}
+
+static bool ca_split_step(struct racelab_run *run, struct racelab_thread *t)
+{
+	struct ca_state *s = ca_of(run);
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(s->pool); i++)
+		if (ca_split_take(s, &s->pool[i], t))
+			ca_locked_give(s, &s->pool[i]);
+	return true;
+}
+
+static bool ca_spinlock_step(struct racelab_run *run, struct racelab_thread *t)
+{
+	struct ca_state *s = ca_of(run);
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(s->pool); i++)
+		if (ca_spinlock_take(s, &s->pool[i], t))
+			ca_locked_give(s, &s->pool[i]);
+	return true;
+}
+
+static bool ca_cmpxchg_step(struct racelab_run *run, struct racelab_thread *t)
+{
+	struct ca_state *s = ca_of(run);
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(s->pool); i++)
+		if (ca_cmpxchg_take(&s->pool[i], t))
+			ca_cmpxchg_give(&s->pool[i]);
+	return true;
+}
+
+static const struct racelab_mode ca_modes[] = {
+	{
+		.name = "none", .kind = RACELAB_RACY,
+		.about = "if (balance >= amount) balance -= amount, plain",
+		.step = ca_none_step,
+	},
+	{
+		.name = "split-lock", .kind = RACELAB_BROKEN_FIX,
+		.about = "check under the lock, act under the lock again: no data race, still wrong",
+		.step = ca_split_step,
+	},
+	{
+		.name = "spinlock", .kind = RACELAB_FIXED,
+		.flags = RACELAB_MODE_ATOMIC_WINDOW,
+		.about = "check and act in one critical section",
+		.step = ca_spinlock_step,
+	},
+	{
+		.name = "cmpxchg", .kind = RACELAB_FIXED,
+		.about = "atomic_long_try_cmpxchg() loop that checks balance >= amount",
+		.step = ca_cmpxchg_step,
+	},
+};
+
+static int ca_setup(struct racelab_run *run)
+{
+	static const struct {
+		const char *name;
+		long capacity, amount;
+	} pools[] = {
+		[CA_ACCOUNT] = { "account", 100, 60 },
+		[CA_SEAT] = { "seat", 1, 1 },
+	};
+	struct ca_state *s;
+	int i;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	spin_lock_init(&s->lock);
+	for (i = 0; i < ARRAY_SIZE(pools); i++) {
+		struct ca_pool *p = &s->pool[i];
+
+		p->name = pools[i].name;
+		p->capacity = pools[i].capacity;
+		p->amount = pools[i].amount;
+		p->avail = p->capacity;
+		atomic_long_set(&p->aavail, p->capacity);
+	}
+	run->priv = s;
+	return 0;
+}
+
+static void ca_verdict(struct racelab_run *run, struct racelab_result *res)
+{
+	struct ca_state *s = ca_of(run);
+	struct ca_pool *a = &s->pool[CA_ACCOUNT], *seat = &s->pool[CA_SEAT];
+	u64 takes = atomic_long_read(&a->takes) + atomic_long_read(&seat->takes);
+	u64 bad = atomic_long_read(&a->over) + atomic_long_read(&seat->over);
+
+	res->expected = takes;
+	res->observed = takes - bad;
+	res->anomalies = bad;
+	snprintf(res->extra, sizeof(res->extra),
+		 "withdrawals=%ld overdrawn=%ld below_zero=%ld bookings=%ld sold_twice=%ld",
+		 atomic_long_read(&a->takes), atomic_long_read(&a->over),
+		 atomic_long_read(&a->below_zero), atomic_long_read(&seat->takes),
+		 atomic_long_read(&seat->over));
+}
+
+static void ca_teardown(struct racelab_run *run)
+{
+	kfree(run->priv);
+	run->priv = NULL;
+}
+
+const struct racelab_scenario racelab_check_act_scenario = {
+	.name = "check-then-act",
+	.about = "two ATMs, one account; two passengers, one seat",
+	.modes = ca_modes,
+	.nr_modes = ARRAY_SIZE(ca_modes),
+	.setup = ca_setup,
+	.verdict = ca_verdict,
+	.teardown = ca_teardown,
+};

@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Scenario "ordering": memory-reordering litmus tests.
+ *
+ * Two threads on two CPUs run many short trials, released together by a
+ * spin handshake. Every litmus variable and result slot is accessed with
+ * READ_ONCE()/WRITE_ONCE(), so the compiler can neither merge nor reorder
+ * them: what is left is the CPU's own reordering.
+ *
+ * Store buffering (SB):   x = 1; r0 = y;   ||   y = 1; r1 = x;
+ *   r0 == 0 && r1 == 0 needs each store to sit in its CPU's store buffer
+ *   while the other CPU loads. x86 allows it; smp_mb() forbids it.
+ *
+ * Message passing (MP):   x = 1; y = 1;    ||   r0 = y; r1 = x;
+ *   (data x, flag y) r0 == 1 && r1 == 0 is forbidden with smp_wmb()/
+ *   smp_rmb() or release/acquire. x86-TSO never reorders store-store or
+ *   load-load, and QEMU keeps that order, so `mp-plain` shows 0 on x86
+ *   too; there smp_wmb() and smp_rmb() are compiler barriers only. On
+ *   arm64 or POWER `mp-plain` would show the forbidden outcome.
+ */
+#include <linux/atomic.h>
+#include <linux/cpumask.h>
+#include <linux/slab.h>
+
+#include "racelab.h"
+
+struct ord_state {
+	int x;
+	int y;
+	int r[2];
+	unsigned long start;	/* trial released by thread 0 */
+	unsigned long ready;	/* trial thread 1 is waiting for */
+	unsigned long done;	/* trial thread 1 finished */
+	unsigned long trial[2];	/* per thread, own */
+	u64 hist[4];		/* thread 0 only: outcome r0 * 2 + r1 */
+	int forbidden;		/* the outcome the fix must rule out */
+};
+
+static struct ord_state *ord_of(struct racelab_run *run)
+{
+	return run->priv;
+}
+
+/* Spin until *var == val; give up if asked to stop or the partner left. */
+static bool ord_wait(struct racelab_run *run, unsigned long *var,
+		     unsigned long val)
+{
+	unsigned long n = 0;
+
+	while (smp_load_acquire(var) != val) {
+		if ((++n & 1023) == 0 &&
+		    (racelab_should_stop(run) || !racelab_others_live(run)))
+			return false;
+		cpu_relax();
+	}
+	return true;
+}
+
+static noinline void sb_plain_0(struct ord_state *s)
+{
+	WRITE_ONCE(s->x, 1);
+	WRITE_ONCE(s->r[0], READ_ONCE(s->y));
+}
+
+static noinline void sb_plain_1(struct ord_state *s)
+{
+	WRITE_ONCE(s->y, 1);
+	WRITE_ONCE(s->r[1], READ_ONCE(s->x));
+}
+
+static noinline void sb_mb_0(struct ord_state *s)
+{
+	WRITE_ONCE(s->x, 1);
+	smp_mb();
+	WRITE_ONCE(s->r[0], READ_ONCE(s->y));
+}
+
+static noinline void sb_mb_1(struct ord_state *s)
+{
+	WRITE_ONCE(s->y, 1);
+	smp_mb();
+	WRITE_ONCE(s->r[1], READ_ONCE(s->x));
+}
+
+static noinline void mp_plain_0(struct ord_state *s)
+{
+	WRITE_ONCE(s->x, 1);
+	WRITE_ONCE(s->y, 1);
+}
+
+static noinline void mp_plain_1(struct ord_state *s)
+{
+	WRITE_ONCE(s->r[0], READ_ONCE(s->y));
+	WRITE_ONCE(s->r[1], READ_ONCE(s->x));
+}
+
+static noinline void mp_wmb_0(struct ord_state *s)
+{
+	WRITE_ONCE(s->x, 1);
+	smp_wmb();
+	WRITE_ONCE(s->y, 1);
+}
+
+static noinline void mp_rmb_1(struct ord_state *s)
+{
+	WRITE_ONCE(s->r[0], READ_ONCE(s->y));
+	smp_rmb();
+	WRITE_ONCE(s->r[1], READ_ONCE(s->x));
+}
+
+static noinline void mp_release_0(struct ord_state *s)
+{
+	WRITE_ONCE(s->x, 1);
+	smp_store_release(&s->y, 1);
+}
+
+static noinline void mp_acquire_1(struct ord_state *s)
+{
+	WRITE_ONCE(s->r[0], smp_load_acquire(&s->y));
+	WRITE_ONCE(s->r[1], READ_ONCE(s->x));
+}
+
+struct ord_test {
+	void (*body[2])(struct ord_state *s);
+	int forbidden;		/* r0 * 2 + r1 */
+};
+
+static const struct ord_test ord_tests[] = {
+	{ { sb_plain_0, sb_plain_1 }, 0 },
+	{ { sb_mb_0, sb_mb_1 }, 0 },
+	{ { mp_plain_0, mp_plain_1 }, 2 },
+	{ { mp_wmb_0, mp_rmb_1 }, 2 },
+	{ { mp_release_0, mp_acquire_1 }, 2 },
+};
+
+/*
+ * One trial. Thread 1 says it is ready, thread 0 resets the variables and
+ * releases it, both run their half, thread 0 waits for thread 1's result.
+ */
+static bool ord_step(struct racelab_run *run, struct racelab_thread *t)
+{
+	const struct ord_test *test = &ord_tests[run->cfg.mode];
+	struct ord_state *s = ord_of(run);
+	unsigned long n = ++s->trial[t->id];
+	unsigned int k;
+
+	if (t->id == 1) {
+		smp_store_release(&s->ready, n);
+		if (!ord_wait(run, &s->start, n))
+			return false;
+		test->body[1](s);
+		smp_store_release(&s->done, n);
+		return true;
+	}
+	if (!ord_wait(run, &s->ready, n))
+		return false;
+	WRITE_ONCE(s->x, 0);
+	WRITE_ONCE(s->y, 0);
+	WRITE_ONCE(s->r[0], 0);
+	WRITE_ONCE(s->r[1], 0);
+	smp_store_release(&s->start, n);
+	/* Vary the alignment of the two halves from trial to trial. */
+	for (k = n % 4; k; k--)
+		cpu_relax();
+	test->body[0](s);
+	if (!ord_wait(run, &s->done, n))
+		return false;
+	s->hist[READ_ONCE(s->r[0]) * 2 + READ_ONCE(s->r[1])]++;
+	return true;
+}
+
+static const struct racelab_mode ord_modes[] = {
+	{
+		.name = "sb-plain", .kind = RACELAB_RACY,
+		.about = "store buffering, no barrier: r0 == r1 == 0 happens on x86",
+		.step = ord_step,
+	},
+	{
+		.name = "sb-mb", .kind = RACELAB_FIXED,
+		.about = "store buffering with smp_mb() between store and load",
+		.step = ord_step,
+	},
+	{
+		.name = "mp-plain", .kind = RACELAB_RACY,
+		.about = "message passing, no barrier: allowed, but x86-TSO never shows it",
+		.step = ord_step,
+	},
+	{
+		.name = "mp-wmb-rmb", .kind = RACELAB_FIXED,
+		.about = "message passing with smp_wmb()/smp_rmb()",
+		.step = ord_step,
+	},
+	{
+		.name = "mp-release-acquire", .kind = RACELAB_FIXED,
+		.about = "message passing with smp_store_release()/smp_load_acquire()",
+		.step = ord_step,
+	},
+};
+
+/* Two threads spinning for each other need two CPUs and no amplifier. */
+static int ord_validate(const struct racelab_cfg *cfg)
+{
+	if (cfg->threads != 2 || num_online_cpus() < 2)
+		return -EINVAL;
+	if (cfg->pinned && cpumask_weight(&cfg->cpus) < 2)
+		return -EINVAL;
+	if (cfg->amp != RACELAB_AMP_NONE)
+		return -EINVAL;
+	return 0;
+}
+
+static int ord_setup(struct racelab_run *run)
+{
+	struct ord_state *s = kzalloc(sizeof(*s), GFP_KERNEL);
+
+	if (!s)
+		return -ENOMEM;
+	s->forbidden = ord_tests[run->cfg.mode].forbidden;
+	run->priv = s;
+	return 0;
+}
+
+static void ord_verdict(struct racelab_run *run, struct racelab_result *res)
+{
+	struct ord_state *s = ord_of(run);
+	u64 trials = s->hist[0] + s->hist[1] + s->hist[2] + s->hist[3];
+
+	res->expected = trials;
+	res->observed = trials - s->hist[s->forbidden];
+	res->anomalies = s->hist[s->forbidden];
+	snprintf(res->extra, sizeof(res->extra),
+		 "trials=%llu r00=%llu r01=%llu r10=%llu r11=%llu forbidden=r%d%d",
+		 trials, s->hist[0], s->hist[1], s->hist[2], s->hist[3],
+		 s->forbidden >> 1, s->forbidden & 1);
+}
+
+static void ord_teardown(struct racelab_run *run)
+{
+	kfree(run->priv);
+	run->priv = NULL;
+}
+
+const struct racelab_scenario racelab_ordering_scenario = {
+	.name = "ordering",
+	.about = "store buffering and message passing litmus tests",
+	.flags = RACELAB_SCN_PIN,
+	.modes = ord_modes,
+	.nr_modes = ARRAY_SIZE(ord_modes),
+	.validate = ord_validate,
+	.setup = ord_setup,
+	.verdict = ord_verdict,
+	.teardown = ord_teardown,
+};

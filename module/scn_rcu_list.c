@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Scenario "rcu-list": readers walk a linked list while a writer adds and
+ * removes entries.
+ *
+ * Thread 0 keeps a list of about RL_LEN entries: it appends a new one and
+ * removes the oldest, under a spinlock. The other threads traverse it and
+ * check every entry (alive, val and chk agree). The right way is
+ * list_add_rcu()/list_del_rcu(), readers in rcu_read_lock(), and the
+ * removed entry freed after a grace period (kfree_rcu()). `free-too-early`
+ * reuses a removed entry at once: racelab poisons it instead of freeing it,
+ * and frees it for real after a grace period, so a reader still on it sees
+ * poison rather than freed memory. `in-place` rewrites a live entry field by
+ * field. `reader-lock` makes readers take a rwlock instead of RCU.
+ */
+#include <linux/atomic.h>
+#include <linux/rculist.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+
+#include "racelab.h"
+
+#define RL_LEN		16
+#define RL_WALK_MAX	(4 * RL_LEN)	/* a reader never walks further */
+#define RL_ALIVE	0xa11fe000U
+#define RL_POISON	0x6b6b6b6b6b6b6b6bULL
+#define RL_MAX_PENDING	1000
+
+struct rl_entry {
+	struct list_head node;
+	u32 magic;
+	u64 val;
+	u64 chk;		/* ~val in a whole entry */
+	struct rcu_head rcu;
+	struct rl_state *state;
+};
+
+struct rl_state {
+	struct list_head head;
+	spinlock_t lock;	/* writer side, RCU modes */
+	rwlock_t rwlock;	/* mode reader-lock */
+	unsigned int len;	/* under the writer's lock */
+	u64 next_val;		/* writer only */
+	atomic_long_t walks;
+	atomic_long_t entries_seen;
+	atomic_long_t torn;
+	atomic_long_t poisoned;
+	atomic_long_t too_long;	/* walks cut at RL_WALK_MAX */
+	atomic_long_t updates;
+	atomic_long_t pending;
+};
+
+static struct rl_state *rl_of(struct racelab_run *run)
+{
+	return run->priv;
+}
+
+static struct rl_entry *rl_new(struct rl_state *s)
+{
+	struct rl_entry *e = kmalloc(sizeof(*e), GFP_KERNEL);
+
+	if (!e)
+		return NULL;
+	e->magic = RL_ALIVE;
+	e->val = ++s->next_val;
+	e->chk = ~e->val;
+	e->state = s;
+	return e;
+}
+
+static void rl_free_cb(struct rcu_head *head)
+{
+	struct rl_entry *e = container_of(head, struct rl_entry, rcu);
+
+	atomic_long_dec(&e->state->pending);
+	kfree(e);
+}
+
+/* One entry as a reader sees it. */
+static void rl_check(struct rl_state *s, struct rl_entry *e)
+{
+	u32 magic = e->magic;
+	u64 val = e->val, chk = e->chk;
+
+	atomic_long_inc(&s->entries_seen);
+	if (magic != RL_ALIVE || val == RL_POISON || chk == RL_POISON)
+		atomic_long_inc(&s->poisoned);
+	else if (chk != ~val)
+		atomic_long_inc(&s->torn);
+}
+
+static noinline void rl_rcu_walk(struct rl_state *s, struct racelab_thread *t)
+{
+	struct rl_entry *e;
+	unsigned int n = 0;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(e, &s->head, node) {
+		if (n++ == RL_WALK_MAX) {
+			atomic_long_inc(&s->too_long);
+			break;
+		}
+		if (n == 1)
+			racelab_window(t);
+		rl_check(s, e);
+	}
+	rcu_read_unlock();
+	atomic_long_inc(&s->walks);
+}
+
+/* Writer: append one entry; return the oldest once the list is full. */
+static struct rl_entry *rl_rotate(struct rl_state *s, struct rl_entry *e)
+{
+	struct rl_entry *old = NULL;
+
+	lockdep_assert_held(&s->lock);
+	list_add_tail_rcu(&e->node, &s->head);
+	if (++s->len > RL_LEN) {
+		old = list_first_entry(&s->head, struct rl_entry, node);
+		list_del_rcu(&old->node);
+		s->len--;
+	}
+	return old;
+}
+
+static bool rl_updated(struct racelab_run *run)
+{
+	atomic_long_inc(&rl_of(run)->updates);
+	return racelab_others_live(run);
+}
+
+static bool rl_rcu_step(struct racelab_run *run, struct racelab_thread *t)
+{
+	struct rl_state *s = rl_of(run);
+	struct rl_entry *e, *old;
+
+	if (t->id) {
+		rl_rcu_walk(s, t);
+		return true;
+	}
+	e = rl_new(s);
+	if (!e)
+		return false;
+	spin_lock(&s->lock);
+	old = rl_rotate(s, e);
+	spin_unlock(&s->lock);
+	if (old)
+		kfree_rcu(old, rcu);
+	return rl_updated(run);
+}
+
+/* Reusing a removed entry before a grace period, made visible: poison. */
+static noinline void rl_poison(struct rl_entry *e)
+{
+	e->magic = 0;
+	e->val = RL_POISON;
+	e->chk = RL_POISON;
+}
+
+static bool rl_free_too_early_step(struct racelab_run *run,
+				   struct racelab_thread *t)
+{
+	struct rl_state *s = rl_of(run);
+	struct rl_entry *e, *old;
+
+	if (t->id) {
+		rl_rcu_walk(s, t);
+		return true;
+	}
+	if (atomic_long_read(&s->pending) >= RL_MAX_PENDING)
+		rcu_barrier();
+	e = rl_new(s);
+	if (!e)
+		return false;
+	spin_lock(&s->lock);
+	old = rl_rotate(s, e);
+	spin_unlock(&s->lock);
+	if (old) {
+		rl_poison(old);		/* "kfree(old)" with no grace period */
+		atomic_long_inc(&s->pending);
+		call_rcu(&old->rcu, rl_free_cb);	/* the real free */
+	}
+	return rl_updated(run);
+}
+
+static noinline void rl_in_place_write(struct rl_state *s,
+				       struct racelab_thread *t)
+{
+	struct rl_entry *e, *victim = NULL;
+	u64 v = ++s->next_val;
+
+	spin_lock(&s->lock);
+	list_for_each_entry_rcu(e, &s->head, node, lockdep_is_held(&s->lock)) {
+		victim = e;
+		if (e->val & 1)
+			break;
+	}
+	if (victim) {
+		victim->val = v;
+		racelab_window(t);
+		victim->chk = ~v;
+	}
+	spin_unlock(&s->lock);
+}
+
+static bool rl_in_place_step(struct racelab_run *run, struct racelab_thread *t)
+{
+	struct rl_state *s = rl_of(run);
+
+	if (t->id) {
+		rl_rcu_walk(s, t);
+		return true;
+	}
+	rl_in_place_write(s, t);
+	return rl_updated(run);
+}
+
+static bool rl_reader_lock_step(struct racelab_run *run,
+				struct racelab_thread *t)
+{
+	struct rl_state *s = rl_of(run);
+	struct rl_entry *e, *old = NULL;
+	unsigned int n = 0;
+
+	if (t->id) {
+		read_lock(&s->rwlock);
+		list_for_each_entry(e, &s->head, node) {
+			if (n++ == RL_WALK_MAX) {
+				atomic_long_inc(&s->too_long);
+				break;
+			}
+			if (n == 1)
+				racelab_window(t);
+			rl_check(s, e);
+		}
+		read_unlock(&s->rwlock);
+		atomic_long_inc(&s->walks);
+		return true;
+	}
+	e = rl_new(s);
+	if (!e)
+		return false;
+	write_lock(&s->rwlock);
+	list_add_tail(&e->node, &s->head);
+	if (++s->len > RL_LEN) {
+		old = list_first_entry(&s->head, struct rl_entry, node);
+		list_del(&old->node);
+		s->len--;
+	}
+	write_unlock(&s->rwlock);
+	kfree(old);		/* readers hold the lock: none is on it */
+	return rl_updated(run);
+}
+
+static const struct racelab_mode rl_modes[] = {
+	{
+		.name = "in-place", .kind = RACELAB_RACY,
+		.flags = RACELAB_MODE_ATOMIC_WINDOW,
+		.about = "the writer rewrites a live entry field by field",
+		.step = rl_in_place_step,
+	},
+	{
+		.name = "free-too-early", .kind = RACELAB_BROKEN_FIX,
+		.flags = RACELAB_MODE_ATOMIC_WINDOW,
+		.about = "list_del_rcu() then reuse at once (poisoned, quarantined)",
+		.step = rl_free_too_early_step,
+	},
+	{
+		.name = "rcu", .kind = RACELAB_FIXED,
+		.flags = RACELAB_MODE_ATOMIC_WINDOW,
+		.about = "list_add_rcu/list_del_rcu under a spinlock, kfree_rcu()",
+		.step = rl_rcu_step,
+	},
+	{
+		.name = "reader-lock", .kind = RACELAB_FIXED,
+		.flags = RACELAB_MODE_ATOMIC_WINDOW,
+		.about = "readers take a rwlock, the writer frees under it",
+		.step = rl_reader_lock_step,
+	},
+};
+
+static int rl_validate(const struct racelab_cfg *cfg)
+{
+	return cfg->threads >= 2 ? 0 : -EINVAL;	/* a writer and a reader */
+}
+
+static int rl_setup(struct racelab_run *run)
+{
+	struct rl_state *s;
+	struct rl_entry *e;
+	int i;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&s->head);
+	spin_lock_init(&s->lock);
+	rwlock_init(&s->rwlock);
+	run->priv = s;
+	for (i = 0; i < RL_LEN; i++) {
+		e = rl_new(s);
+		if (!e)
+			return -ENOMEM;	/* teardown frees the rest */
+		list_add_tail(&e->node, &s->head);
+		s->len++;
+	}
+	return 0;
+}
+
+static void rl_verdict(struct racelab_run *run, struct racelab_result *res)
+{
+	struct rl_state *s = rl_of(run);
+	u64 seen = atomic_long_read(&s->entries_seen);
+	u64 torn = atomic_long_read(&s->torn);
+	u64 poisoned = atomic_long_read(&s->poisoned);
+	u64 too_long = atomic_long_read(&s->too_long);
+
+	res->expected = seen;
+	res->observed = seen - torn - poisoned;
+	res->anomalies = torn + poisoned + too_long;
+	snprintf(res->extra, sizeof(res->extra),
+		 "walks=%ld entries_seen=%llu torn=%llu poisoned=%llu walks_too_long=%llu updates=%ld",
+		 atomic_long_read(&s->walks), seen, torn, poisoned, too_long,
+		 atomic_long_read(&s->updates));
+}
+
+static void rl_teardown(struct racelab_run *run)
+{
+	struct rl_state *s = rl_of(run);
+	struct rl_entry *e, *tmp;
+
+	if (!s)
+		return;
+	rcu_barrier();		/* callbacks point at the state */
+	list_for_each_entry_safe(e, tmp, &s->head, node)
+		kfree(e);
+	kfree(s);
+	run->priv = NULL;
+}
+
+const struct racelab_scenario racelab_rcu_list_scenario = {
+	.name = "rcu-list",
+	.about = "readers walk a list while a writer adds and removes entries",
+	.modes = rl_modes,
+	.nr_modes = ARRAY_SIZE(rl_modes),
+	.validate = rl_validate,
+	.setup = rl_setup,
+	.verdict = rl_verdict,
+	.teardown = rl_teardown,
+};

@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Scenario "rcu-pointer": a shared configuration object replaced while
+ * readers use it.
+ *
+ * Thread 0 publishes new versions of an object whose two fields must agree
+ * (b == ~a); the other threads read it. Editing the live object tears it:
+ *
+ *   writer                  reader
+ *   p->a = v;
+ *                           a = p->a; b = p->b;     b != ~a: torn
+ *   p->b = ~v;
+ *
+ * Replacing it and freeing the old one at once is a use-after-free: a
+ * reader that fetched the pointer just before the swap still reads it.
+ * racelab never frees such an object for real: `free-too-early` poisons it
+ * (the use-after-free becomes visible as poison) and keeps it in a
+ * quarantine until a real grace period has passed, so the kernel under test
+ * never touches freed memory.
+ */
+#include <linux/atomic.h>
+#include <linux/ktime.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+
+#include "racelab.h"
+
+#define RP_ALIVE	0x600d0bcfU
+#define RP_POISON	0x6b6b6b6b6b6b6b6bULL
+#define RP_MAX_PENDING	1000	/* callbacks in flight before the writer waits */
+
+struct rp_obj {
+	u32 magic;
+	u64 gen;
+	u64 a;
+	u64 b;		/* always ~a in a whole object */
+	u64 queued_ns;	/* when it was handed to call_rcu() */
+	struct rcu_head rcu;
+	struct rp_state *state;
+};
+
+struct rp_state {
+	struct rp_obj __rcu *cur;
+	rwlock_t lock;		/* mode rwlock */
+	u64 gen;		/* writer only */
+	atomic_long_t reads;
+	atomic_long_t torn;
+	atomic_long_t poisoned;
+	atomic_long_t updates;
+	atomic_long_t pending;	/* objects waiting for a grace period */
+	atomic64_t gp_ns;	/* sum of grace-period latencies seen */
+	atomic64_t gp_max_ns;
+	atomic_long_t gps;
+};
+
+static struct rp_state *rp_of(struct racelab_run *run)
+{
+	return run->priv;
+}
+
+static struct rp_obj *rp_new(struct rp_state *s)
+{
+	struct rp_obj *o = kmalloc(sizeof(*o), GFP_KERNEL);
+
+	if (!o)
+		return NULL;
+	o->magic = RP_ALIVE;
+	o->gen = ++s->gen;
+	o->a = o->gen * 0x9e3779b97f4a7c15ULL;
+	o->b = ~o->a;
+	o->state = s;
+	return o;
+}
+
+static void rp_gp_seen(struct rp_state *s, u64 ns)
+{
+	u64 max = atomic64_read(&s->gp_max_ns);
+
+	atomic64_add(ns, &s->gp_ns);
+	atomic_long_inc(&s->gps);
+	while (ns > max && !atomic64_try_cmpxchg(&s->gp_max_ns, &max, ns))
+		;
+}
+
+static void rp_free_cb(struct rcu_head *head)
+{
+	struct rp_obj *o = container_of(head, struct rp_obj, rcu);
+	struct rp_state *s = o->state;
+
+	rp_gp_seen(s, ktime_get_ns() - o->queued_ns);
+	atomic_long_dec(&s->pending);
+	kfree(o);
+}
+
+/* Bound the memory held by callbacks in flight. */
+static void rp_throttle(struct rp_state *s)
+{
+	if (atomic_long_read(&s->pending) >= RP_MAX_PENDING)
+		rcu_barrier();
+}
+
+static void rp_call_rcu(struct rp_state *s, struct rp_obj *o)
+{
+	o->queued_ns = ktime_get_ns();
+	atomic_long_inc(&s->pending);
+	call_rcu(&o->rcu, rp_free_cb);
+}
+
+/* Reader side: check that the object is alive and whole. */
+static void rp_check(struct rp_state *s, struct rp_obj *o,
+		     struct racelab_thread *t)
+{
+	u32 magic;
+	u64 a, b;
+
+	racelab_window(t);
+	magic = o->magic;
+	a = o->a;
+	b = o->b;
+	atomic_long_inc(&s->reads);
+	if (magic != RP_ALIVE || a == RP_POISON || b == RP_POISON)
+		atomic_long_inc(&s->poisoned);
+	else if (b != ~a)
+		atomic_long_inc(&s->torn);
+}
+
+static noinline void rp_rcu_read(struct rp_state *s, struct racelab_thread *t)
+{
+	rcu_read_lock();
+	rp_check(s, rcu_dereference(s->cur), t);
+	rcu_read_unlock();
+}
+
+static bool rp_updated(struct racelab_run *run)
+{
+	atomic_long_inc(&rp_of(run)->updates);
+	return racelab_others_live(run);
+}
+
+/* The single writer owns the pointer: no lock on the update side. */
+static struct rp_obj *rp_cur(struct rp_state *s)
+{
+	return rcu_dereference_protected(s->cur, true);
+}
+
+static noinline void rp_in_place_write(struct rp_state *s,
+				       struct racelab_thread *t)
+{
+	struct rp_obj *o = rp_cur(s);
+	u64 v = ++s->gen * 0x9e3779b97f4a7c15ULL;
+
+	o->a = v;
+	racelab_window(t);
+	o->b = ~v;
+}
+
+static bool rp_in_place_step(struct racelab_run *run, struct racelab_thread *t)
+{
+	struct rp_state *s = rp_of(run);
+
+	if (t->id) {
+		rp_rcu_read(s, t);
+		return true;
+	}
+	rp_in_place_write(s, t);
+	return rp_updated(run);
+}
+
+/* What kfree() would leave to a reader, made visible: poison. */
+static noinline void rp_poison(struct rp_obj *o)
+{
+	o->magic = 0;
+	o->a = RP_POISON;
+	o->b = RP_POISON;
+}
+
+static bool rp_free_too_early_step(struct racelab_run *run,
+				   struct racelab_thread *t)
+{
+	struct rp_state *s = rp_of(run);
+	struct rp_obj *o, *old;
+
+	if (t->id) {
+		rp_rcu_read(s, t);
+		return true;
+	}
+	rp_throttle(s);
+	o = rp_new(s);
+	if (!o)
+		return false;
+	old = rp_cur(s);
+	rcu_assign_pointer(s->cur, o);
+	rp_poison(old);			/* "kfree(old)" with no grace period */
+	rp_call_rcu(s, old);		/* the real free, after one */
+	return rp_updated(run);
+}
+
+static bool rp_rwlock_step(struct racelab_run *run, struct racelab_thread *t)
+{
+	struct rp_state *s = rp_of(run);
+	struct rp_obj *o, *old;
+
+	if (t->id) {
+		read_lock(&s->lock);
+		rp_check(s, rcu_dereference_protected(s->cur,
+						      lockdep_is_held(&s->lock)), t);
+		read_unlock(&s->lock);
+		return true;
+	}
+	o = rp_new(s);
+	if (!o)
+		return false;
+	write_lock(&s->lock);
+	old = rcu_dereference_protected(s->cur, lockdep_is_held(&s->lock));
+	rcu_assign_pointer(s->cur, o);
+	write_unlock(&s->lock);
+	kfree(old);		/* no reader can hold it: they take the lock */
+	return rp_updated(run);
+}
+
+static bool rp_rcu_sync_step(struct racelab_run *run, struct racelab_thread *t)
+{
+	struct rp_state *s = rp_of(run);
+	struct rp_obj *o, *old;
+	u64 t0;
+
+	if (t->id) {
+		rp_rcu_read(s, t);
+		return true;
+	}
+	o = rp_new(s);
+	if (!o)
+		return false;
+	old = rp_cur(s);
+	rcu_assign_pointer(s->cur, o);
+	t0 = ktime_get_ns();
+	synchronize_rcu();
+	rp_gp_seen(s, ktime_get_ns() - t0);
+	kfree(old);
+	return rp_updated(run);
+}
+
+static bool rp_rcu_call_step(struct racelab_run *run, struct racelab_thread *t)
+{
+	struct rp_state *s = rp_of(run);
+	struct rp_obj *o, *old;
+
+	if (t->id) {
+		rp_rcu_read(s, t);
+		return true;
+	}
+	rp_throttle(s);
+	o = rp_new(s);
+	if (!o)
+		return false;
+	old = rp_cur(s);
+	rcu_assign_pointer(s->cur, o);
+	rp_call_rcu(s, old);
+	return rp_updated(run);
+}
+
+static bool rp_kfree_rcu_step(struct racelab_run *run, struct racelab_thread *t)
+{
+	struct rp_state *s = rp_of(run);
+	struct rp_obj *o, *old;
+
+	if (t->id) {
+		rp_rcu_read(s, t);
+		return true;
+	}
+	o = rp_new(s);
+	if (!o)
+		return false;
+	old = rp_cur(s);
+	rcu_assign_pointer(s->cur, o);
+	kfree_rcu(old, rcu);
+	return rp_updated(run);
+}
+
+/* Every reader's window is inside rcu_read_lock() or read_lock(). */
+static const struct racelab_mode rp_modes[] = {
+	{
+		.name = "in-place", .kind = RACELAB_RACY,
+		.flags = RACELAB_MODE_ATOMIC_WINDOW,
+		.about = "the writer edits the live object field by field",
+		.step = rp_in_place_step,
+	},
+	{
+		.name = "free-too-early", .kind = RACELAB_BROKEN_FIX,
+		.flags = RACELAB_MODE_ATOMIC_WINDOW,
+		.about = "rcu_assign_pointer() then free at once (poisoned, quarantined)",
+		.step = rp_free_too_early_step,
+	},
+	{
+		.name = "rwlock", .kind = RACELAB_FIXED,
+		.flags = RACELAB_MODE_ATOMIC_WINDOW,
+		.about = "readers share a rwlock; the writer swaps and frees under it",
+		.step = rp_rwlock_step,
+	},
+	{
+		.name = "rcu-sync", .kind = RACELAB_FIXED,
+		.flags = RACELAB_MODE_ATOMIC_WINDOW,
+		.about = "rcu_assign_pointer(), synchronize_rcu(), kfree()",
+		.step = rp_rcu_sync_step,
+	},
+	{
+		.name = "rcu-call", .kind = RACELAB_FIXED,
+		.flags = RACELAB_MODE_ATOMIC_WINDOW,
+		.about = "rcu_assign_pointer(), call_rcu() frees after a grace period",
+		.step = rp_rcu_call_step,
+	},
+	{
+		.name = "kfree-rcu", .kind = RACELAB_FIXED,
+		.flags = RACELAB_MODE_ATOMIC_WINDOW,
+		.about = "rcu_assign_pointer(), kfree_rcu()",
+		.step = rp_kfree_rcu_step,
+	},
+};
+
+static int rp_validate(const struct racelab_cfg *cfg)
+{
+	return cfg->threads >= 2 ? 0 : -EINVAL;	/* a writer and a reader */
+}
+
+static int rp_setup(struct racelab_run *run)
+{
+	struct rp_state *s;
+	struct rp_obj *o;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	rwlock_init(&s->lock);
+	o = rp_new(s);
+	if (!o) {
+		kfree(s);
+		return -ENOMEM;
+	}
+	RCU_INIT_POINTER(s->cur, o);
+	run->priv = s;
+	return 0;
+}
+
+static void rp_verdict(struct racelab_run *run, struct racelab_result *res)
+{
+	struct rp_state *s = rp_of(run);
+	u64 reads = atomic_long_read(&s->reads);
+	u64 torn = atomic_long_read(&s->torn);
+	u64 poisoned = atomic_long_read(&s->poisoned);
+	u64 gps;
+
+	/* Let every callback report its latency before the figures are read. */
+	rcu_barrier();
+	gps = atomic_long_read(&s->gps);
+	res->expected = reads;
+	res->observed = reads - torn - poisoned;
+	res->anomalies = torn + poisoned;
+	snprintf(res->extra, sizeof(res->extra),
+		 "reads=%llu torn=%llu poisoned=%llu updates=%ld gp_avg_ns=%llu gp_max_ns=%lld",
+		 reads, torn, poisoned, atomic_long_read(&s->updates),
+		 gps ? div64_u64(atomic64_read(&s->gp_ns), gps) : 0,
+		 atomic64_read(&s->gp_max_ns));
+}
+
+static void rp_teardown(struct racelab_run *run)
+{
+	struct rp_state *s = rp_of(run);
+
+	if (!s)
+		return;
+	/* Callbacks still point at the state: wait for all of them. */
+	rcu_barrier();
+	kfree(rcu_dereference_protected(s->cur, true));
+	kfree(s);
+	run->priv = NULL;
+}
+
+const struct racelab_scenario racelab_rcu_pointer_scenario = {
+	.name = "rcu-pointer",
+	.about = "a shared object replaced while readers use it",
+	.modes = rp_modes,
+	.nr_modes = ARRAY_SIZE(rp_modes),
+	.validate = rp_validate,
+	.setup = rp_setup,
+	.verdict = rp_verdict,
+	.teardown = rp_teardown,
+};
