@@ -12,7 +12,8 @@
  *   if (balance >= 60)       if (balance >= 60)      both see 100
  *       balance -= 60;           balance -= 60;      -20: paid out 120
  *
- * Invariants, checked at every take: the units held by takers never exceed
+ * The amplifier widens both the gap between check and act and the time the
+ * taker holds what it took. Invariants, checked at every take: the units held by takers never exceed
  * the capacity (money paid out <= deposit, a seat sold once) and the pool
  * never goes below zero.
  *
@@ -161,8 +162,10 @@ static bool ca_none_step(struct racelab_run *run, struct racelab_thread *t)
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(s->pool); i++)
-		if (ca_none_take(&s->pool[i], t))
+		if (ca_none_take(&s->pool[i], t)) {
+			racelab_window(t);	/* the customer holds it */
 			ca_none_give(&s->pool[i]);
+		}
 	return true;
 }
 
@@ -172,8 +175,10 @@ static bool ca_split_step(struct racelab_run *run, struct racelab_thread *t)
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(s->pool); i++)
-		if (ca_split_take(s, &s->pool[i], t))
+		if (ca_split_take(s, &s->pool[i], t)) {
+			racelab_window(t);
 			ca_locked_give(s, &s->pool[i]);
+		}
 	return true;
 }
 
@@ -183,8 +188,10 @@ static bool ca_spinlock_step(struct racelab_run *run, struct racelab_thread *t)
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(s->pool); i++)
-		if (ca_spinlock_take(s, &s->pool[i], t))
+		if (ca_spinlock_take(s, &s->pool[i], t)) {
+			racelab_window(t);
 			ca_locked_give(s, &s->pool[i]);
+		}
 	return true;
 }
 
@@ -194,8 +201,10 @@ static bool ca_cmpxchg_step(struct racelab_run *run, struct racelab_thread *t)
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(s->pool); i++)
-		if (ca_cmpxchg_take(&s->pool[i], t))
+		if (ca_cmpxchg_take(&s->pool[i], t)) {
+			racelab_window(t);
 			ca_cmpxchg_give(&s->pool[i]);
+		}
 	return true;
 }
 

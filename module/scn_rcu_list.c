@@ -21,7 +21,12 @@
 #include "racelab.h"
 
 #define RL_LEN		16
-#define RL_WALK_MAX	(4 * RL_LEN)	/* a reader never walks further */
+/*
+ * A reader preempted inside its RCU section resumes on a removed entry and
+ * follows it through every entry added meanwhile: a long walk is legal. The
+ * bound only guards against a cycle.
+ */
+#define RL_WALK_MAX	(1 << 20)
 #define RL_ALIVE	0xa11fe000U
 #define RL_POISON	0x6b6b6b6b6b6b6b6bULL
 #define RL_MAX_PENDING	1000
@@ -45,7 +50,8 @@ struct rl_state {
 	atomic_long_t entries_seen;
 	atomic_long_t torn;
 	atomic_long_t poisoned;
-	atomic_long_t too_long;	/* walks cut at RL_WALK_MAX */
+	atomic_long_t too_long;	/* walks cut at RL_WALK_MAX (a cycle) */
+	atomic_long_t longest;	/* longest walk, in entries */
 	atomic_long_t updates;
 	atomic_long_t pending;
 };
@@ -76,11 +82,24 @@ static void rl_free_cb(struct rcu_head *head)
 	kfree(e);
 }
 
-/* One entry as a reader sees it. */
-static void rl_check(struct rl_state *s, struct rl_entry *e)
+static void rl_walked(struct rl_state *s, long n)
+{
+	long max = atomic_long_read(&s->longest);
+
+	atomic_long_inc(&s->walks);
+	while (n > max && !atomic_long_try_cmpxchg(&s->longest, &max, n))
+		;
+}
+
+/* One entry as a reader sees it; the window is between its two halves. */
+static void rl_check(struct rl_state *s, struct rl_entry *e,
+		     struct racelab_thread *t)
 {
 	u32 magic = e->magic;
-	u64 val = e->val, chk = e->chk;
+	u64 val = e->val, chk;
+
+	racelab_window(t);
+	chk = e->chk;
 
 	atomic_long_inc(&s->entries_seen);
 	if (magic != RL_ALIVE || val == RL_POISON || chk == RL_POISON)
@@ -100,12 +119,10 @@ static noinline void rl_rcu_walk(struct rl_state *s, struct racelab_thread *t)
 			atomic_long_inc(&s->too_long);
 			break;
 		}
-		if (n == 1)
-			racelab_window(t);
-		rl_check(s, e);
+		rl_check(s, e, t);
 	}
 	rcu_read_unlock();
-	atomic_long_inc(&s->walks);
+	rl_walked(s, n);
 }
 
 /* Writer: append one entry; return the oldest once the list is full. */
@@ -229,12 +246,10 @@ static bool rl_reader_lock_step(struct racelab_run *run,
 				atomic_long_inc(&s->too_long);
 				break;
 			}
-			if (n == 1)
-				racelab_window(t);
-			rl_check(s, e);
+			rl_check(s, e, t);
 		}
 		read_unlock(&s->rwlock);
-		atomic_long_inc(&s->walks);
+		rl_walked(s, n);
 		return true;
 	}
 	e = rl_new(s);
@@ -319,8 +334,9 @@ static void rl_verdict(struct racelab_run *run, struct racelab_result *res)
 	res->observed = seen - torn - poisoned;
 	res->anomalies = torn + poisoned + too_long;
 	snprintf(res->extra, sizeof(res->extra),
-		 "walks=%ld entries_seen=%llu torn=%llu poisoned=%llu walks_too_long=%llu updates=%ld",
-		 atomic_long_read(&s->walks), seen, torn, poisoned, too_long,
+		 "walks=%ld entries_seen=%llu torn=%llu poisoned=%llu longest_walk=%ld walks_cut=%llu updates=%ld",
+		 atomic_long_read(&s->walks), seen, torn, poisoned,
+		 atomic_long_read(&s->longest), too_long,
 		 atomic_long_read(&s->updates));
 }
 

@@ -107,16 +107,14 @@ static void rp_call_rcu(struct rp_state *s, struct rp_obj *o)
 	call_rcu(&o->rcu, rp_free_cb);
 }
 
-/* Reader side: check that the object is alive and whole. */
+/* Reader side: is the object alive and whole? The window splits the read. */
 static void rp_check(struct rp_state *s, struct rp_obj *o,
 		     struct racelab_thread *t)
 {
-	u32 magic;
-	u64 a, b;
+	u32 magic = o->magic;
+	u64 a = o->a, b;
 
 	racelab_window(t);
-	magic = o->magic;
-	a = o->a;
 	b = o->b;
 	atomic_long_inc(&s->reads);
 	if (magic != RP_ALIVE || a == RP_POISON || b == RP_POISON)

@@ -64,4 +64,8 @@ log "built $variant kernel in $(( $(date +%s) - start )) s"
 touch "$build/.racelab-built"
 rm -rf "$out"
 mv "$build" "$out"
+# Older configurations of this variant are of no further use.
+for old in "$RACELAB_CACHE/kernels/"*"-$variant-"*; do
+	[ "$old" = "$out" ] || rm -rf "$old"
+done
 echo "$out"

@@ -20,12 +20,15 @@ linux_src_dir() {
 	echo "$RACELAB_CACHE/src/$(linux_src_version)/$LINUX_SRC_PKG"
 }
 
+# How build-kernel.sh turns fragments into a kernel: bump it when that changes.
+KERNEL_RECIPE=1
+
 # Cache key of a lab kernel: source version, variant, hash of its configuration.
 kernel_key() {
 	local variant=$1 hash
-	hash=$(cat "$RACELAB_ROOT/qemu/configs/base.config" \
-		"$RACELAB_ROOT/qemu/configs/$variant.config" \
-		"$RACELAB_ROOT/qemu/build-kernel.sh" | sha256sum | cut -c1-12)
+	hash=$( (echo "recipe $KERNEL_RECIPE"
+		cat "$RACELAB_ROOT/qemu/configs/base.config" \
+		"$RACELAB_ROOT/qemu/configs/$variant.config") | sha256sum | cut -c1-12)
 	echo "$(linux_src_version)-$variant-$hash"
 }
 

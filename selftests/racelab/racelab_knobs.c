@@ -19,7 +19,8 @@
 
 #include "kselftest.h"
 
-#define DIR		"/sys/kernel/debug/racelab/counter"
+#define TOP		"/sys/kernel/debug/racelab"
+#define DIR		TOP "/counter"
 #define PROC		"/proc/racelab"
 #define RACY_DEADLINE_S	60
 
@@ -27,11 +28,32 @@ static const char *const knobs[] = {
 	"mode", "threads", "iterations", "duration_ms", "amplifier", "cpus",
 };
 
+/*
+ * How each scenario's modes are run: with 2+ CPUs and with one. A fixed
+ * mode must be exact in exactly the run that shows its racy siblings.
+ */
+static const struct plan {
+	const char *scn;
+	const char *amp, *iters;	/* 2+ CPUs */
+	const char *amp1, *iters1;	/* 1 CPU; NULL: needs 2 CPUs */
+} plans[] = {
+	{ "counter", "none", "100000", "delay:1000", "5000" },
+	{ "check-then-act", "none", "100000", "delay:1000", "5000" },
+	{ "torn-read", "delay:1000", "5000", "delay:1000", "5000" },
+	{ "rcu-pointer", "none", "50000", "delay:1000", "5000" },
+	{ "rcu-list", "none", "10000", "delay:1000", "2000" },
+	{ "ordering", "none", "100000", NULL, NULL },
+	{ "aba", "none", "100000", "delay:1000", "5000" },
+	{ "false-sharing", "none", "200000", "none", "200000" },
+};
+
+static const char *scn = "counter";	/* the scenario under test */
+
 static const char *path_of(const char *file)
 {
 	static char path[256];
 
-	snprintf(path, sizeof(path), DIR "/%s", file);
+	snprintf(path, sizeof(path), TOP "/%s/%s", scn, file);
 	return path;
 }
 
@@ -169,30 +191,68 @@ static int online_cpus(void)
 	return (int)sysconf(_SC_NPROCESSORS_ONLN);
 }
 
+static bool mode_is(const char *path, mode_t mode, mode_t *is)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return false;
+	*is = st.st_mode & 07777;
+	return *is == mode && st.st_uid == 0;
+}
+
+/* Knobs 0600, stats 0400 in every scenario; /proc/racelab 0444. */
 static void test_permissions(void)
 {
-	static const struct {
-		const char *path;
-		mode_t mode;
-	} files[] = {
-		{ DIR "/mode", 0600 }, { DIR "/threads", 0600 },
-		{ DIR "/iterations", 0600 }, { DIR "/duration_ms", 0600 },
-		{ DIR "/amplifier", 0600 }, { DIR "/cpus", 0600 },
-		{ DIR "/run", 0600 }, { DIR "/stats", 0400 },
-		{ PROC, 0444 },
+	static const char *const files[] = {
+		"mode", "threads", "iterations", "duration_ms", "amplifier",
+		"cpus", "run", "stats",
 	};
-	struct stat st;
-	size_t i;
+	size_t i, f;
+	mode_t is = 0;
 
-	for (i = 0; i < ARRAY_SIZE(files); i++) {
-		bool ok = !stat(files[i].path, &st) &&
-			  (st.st_mode & 07777) == files[i].mode &&
-			  st.st_uid == 0;
+	for (i = 0; i < ARRAY_SIZE(plans); i++) {
+		bool ok = true;
 
-		ksft_test_result(ok, "permissions %s %04o (is %04o)\n",
-				 files[i].path, files[i].mode,
-				 ok ? files[i].mode : (st.st_mode & 07777));
+		scn = plans[i].scn;
+		for (f = 0; f < ARRAY_SIZE(files); f++) {
+			mode_t want = strcmp(files[f], "stats") ? 0600 : 0400;
+
+			if (!mode_is(path_of(files[f]), want, &is)) {
+				ksft_print_msg("%s is %04o, want %04o\n",
+					       path_of(files[f]), is, want);
+				ok = false;
+			}
+		}
+		ksft_test_result(ok, "permissions of %s/*\n", scn);
 	}
+	scn = "counter";
+	ksft_test_result(mode_is(PROC, 0444, &is), "permissions %s 0444 (is %04o)\n",
+			 PROC, is);
+}
+
+/* Rules of one scenario that the generic knobs do not know. */
+static void test_scenario_rules(void)
+{
+	char before[2048], after[2048];
+	int e1, e2, e3;
+
+	scn = "ordering";
+	snapshot(before, sizeof(before));
+	e1 = put("threads", "3");
+	e2 = put("amplifier", "delay:100");
+	e3 = put("cpus", "0");
+	snapshot(after, sizeof(after));
+	ksft_test_result(e1 == -EINVAL && e2 == -EINVAL && e3 == -EINVAL &&
+			 !strcmp(before, after),
+			 "ordering refuses 3 threads, an amplifier, one CPU\n");
+	scn = "torn-read";
+	snapshot(before, sizeof(before));
+	e1 = put("threads", "1");
+	snapshot(after, sizeof(after));
+	ksft_test_result(e1 == -EINVAL && !strcmp(before, after),
+			 "torn-read refuses 1 thread (needs a reader)\n");
+	scn = "counter";
 }
 
 /* An unprivileged user reads /proc/racelab and cannot touch a knob. */
@@ -228,29 +288,51 @@ static bool set_cfg(const char *mode, const char *threads,
 	       !put("duration_ms", "0") && !put("cpus", "any");
 }
 
-/* Every mode: fixed ones exact, racy and broken-fix ones show the race. */
-static void test_modes(void)
+/*
+ * x86-TSO keeps stores in order and loads in order, and QEMU keeps that:
+ * the message-passing reordering cannot show here.
+ */
+static bool race_impossible(const char *mode)
 {
-	/* On one CPU a busy delay in the window gives the tick more chances. */
-	const char *amp = online_cpus() >= 2 ? "none" : "delay:1000";
-	const char *iters = online_cpus() >= 2 ? "100000" : "5000";
+#if defined(__x86_64__) || defined(__i386__)
+	return !strcmp(scn, "ordering") && !strcmp(mode, "mp-plain");
+#else
+	return false;
+#endif
+}
+
+/* Every mode: fixed ones exact, racy and broken-fix ones show the race. */
+static void test_modes(const struct plan *p)
+{
+	bool one = online_cpus() < 2;
+	const char *amp = one ? p->amp1 : p->amp;
+	const char *iters = one ? p->iters1 : p->iters;
 	char modes[512], *save, *m, line[1024], kind[32], verdict[32];
 
 	if (get("mode", modes, sizeof(modes))) {
-		ksft_test_result_fail("mode file unreadable\n");
+		ksft_test_result_fail("%s: mode file unreadable\n", scn);
 		return;
 	}
 	for (m = strtok_r(modes, " []", &save); m;
 	     m = strtok_r(NULL, " []", &save)) {
 		double end = now() + RACY_DEADLINE_S;
 		unsigned int attempts = 0;
-		bool ok, fixed;
+		bool ok, fixed = false, want_race;
 		int err;
 
-		if (!set_cfg(m, "2", iters, amp)) {
-			ksft_test_result_fail("mode %s: knobs refused\n", m);
+		if (!amp) {
+			char name[128];
+
+			/* "ok N name # SKIP why": kunit.py wants the name. */
+			snprintf(name, sizeof(name), "%s/%s", scn, m);
+			ksft_test_result_code(KSFT_SKIP, name, "needs 2 CPUs\n");
 			continue;
 		}
+		if (!set_cfg(m, "2", iters, amp)) {
+			ksft_test_result_fail("%s/%s: knobs refused\n", scn, m);
+			continue;
+		}
+		want_race = !race_impossible(m);
 		do {
 			attempts++;
 			err = run_once(line, sizeof(line));
@@ -258,24 +340,26 @@ static void test_modes(void)
 			    !field(line, "verdict", verdict, sizeof(verdict)))
 				break;
 			fixed = !strcmp(kind, "fixed");
-		} while (!fixed && strcmp(verdict, "race") && now() < end);
+		} while (!fixed && want_race && strcmp(verdict, "race") &&
+			 now() < end);
 
 		if (err || !field(line, "kind", kind, sizeof(kind))) {
-			ksft_test_result_fail("mode %s: run failed (%d)\n", m, err);
+			ksft_test_result_fail("%s/%s: run failed (%d)\n", scn, m,
+					      err);
 			continue;
 		}
 		ksft_print_msg("%s\n", line);
-		ok = num(line, "expected") == 2 * strtoull(iters, NULL, 10) &&
-		     num(line, "observed") + num(line, "anomalies") ==
-		     num(line, "expected");
-		if (!strcmp(kind, "fixed"))
+		ok = num(line, "expected") > 0 &&
+		     num(line, "observed") <= num(line, "expected");
+		if (fixed || !want_race)
 			ok = ok && !strcmp(verdict, "clean") &&
 			     num(line, "anomalies") == 0;
 		else
 			ok = ok && !strcmp(verdict, "race") &&
 			     num(line, "anomalies") > 0;
-		ksft_test_result(ok, "mode %s (%s, amplifier %s): verdict %s after %u run(s)\n",
-				 m, kind, amp, verdict, attempts);
+		ksft_test_result(ok, "%s/%s (%s%s, amplifier %s): verdict %s after %u run(s)\n",
+				 scn, m, kind, want_race ? "" : ", x86-TSO forbids it",
+				 amp, verdict, attempts);
 	}
 }
 
@@ -290,7 +374,9 @@ static void test_proc(void)
 	snprintf(row, sizeof(row), "counter");
 	ok = ok && strstr(buf, row) && strstr(buf, mode) &&
 	     strstr(buf, "anomalies") && strstr(buf, "verdict");
-	ksft_test_result(ok, "/proc/racelab shows the last counter run\n");
+	for (size_t i = 0; i < ARRAY_SIZE(plans); i++)
+		ok = ok && strstr(buf, plans[i].scn);
+	ksft_test_result(ok, "/proc/racelab shows the last counter run and every scenario\n");
 }
 
 static void test_mode_listing(void)
@@ -410,32 +496,44 @@ static unsigned int count_modes(void)
 {
 	char modes[512], *save, *m;
 	unsigned int n = 0;
+	size_t i;
 
-	if (get("mode", modes, sizeof(modes)))
-		return 0;
-	for (m = strtok_r(modes, " []", &save); m;
-	     m = strtok_r(NULL, " []", &save))
-		n++;
+	for (i = 0; i < ARRAY_SIZE(plans); i++) {
+		scn = plans[i].scn;
+		if (get("mode", modes, sizeof(modes)))
+			continue;
+		for (m = strtok_r(modes, " []", &save); m;
+		     m = strtok_r(NULL, " []", &save))
+			n++;
+	}
+	scn = "counter";
 	return n;
 }
 
 int main(void)
 {
 	struct stat st;
+	size_t i;
 
 	ksft_print_header();
 	if (geteuid())
 		ksft_exit_skip("must run as root\n");
 	if (stat(DIR, &st))
 		ksft_exit_skip("%s missing: load racelab.ko, mount debugfs\n", DIR);
-	ksft_set_plan(9 + 1 + count_modes() + 1 + 1 + 20 + 1 + 2 + 1 + 6);
+	ksft_set_plan(ARRAY_SIZE(plans) + 1 + 1 + count_modes() + 1 + 1 +
+		      20 + 1 + 2 + 1 + 6 + 2);
 
 	test_permissions();
 	test_unprivileged();
-	test_modes();
+	for (i = 0; i < ARRAY_SIZE(plans); i++) {
+		scn = plans[i].scn;
+		test_modes(&plans[i]);
+	}
+	scn = "counter";
 	test_proc();
 	test_mode_listing();
 	test_bad_input();
 	test_busy();
+	test_scenario_rules();
 	ksft_finished();
 }
