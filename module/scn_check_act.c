@@ -13,8 +13,9 @@
  *       balance -= 60;           balance -= 60;      -20: paid out 120
  *
  * The amplifier widens both the gap between check and act and the time the
- * taker holds what it took. Invariants, checked at every take: the units held by takers never exceed
- * the capacity (money paid out <= deposit, a seat sold once) and the pool
+ * taker holds what it took. Invariants, checked at every take: the units
+ * held by takers never exceed the capacity (money paid out <= deposit, a
+ * seat sold once) and the pool
  * never goes below zero.
  *
  * `split-lock` takes a lock for the check and again for the act: every
@@ -216,7 +217,7 @@ static const struct racelab_mode ca_modes[] = {
 	},
 	{
 		.name = "split-lock", .kind = RACELAB_BROKEN_FIX,
-		.about = "check under the lock, act under the lock again: no data race, still wrong",
+		.about = "check under the lock, act under it again: no data race, still wrong",
 		.step = ca_split_step,
 	},
 	{

@@ -61,8 +61,10 @@ static const struct racelab_mode fs_modes[] = {
 
 static int fs_setup(struct racelab_run *run)
 {
-	run->priv = kzalloc(sizeof(struct fs_state), GFP_KERNEL);
-	return run->priv ? 0 : -ENOMEM;
+	struct fs_state *s = kzalloc(sizeof(*s), GFP_KERNEL);
+
+	run->priv = s;
+	return s ? 0 : -ENOMEM;
 }
 
 static void fs_verdict(struct racelab_run *run, struct racelab_result *res)

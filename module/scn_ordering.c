@@ -47,6 +47,7 @@ static bool ord_wait(struct racelab_run *run, unsigned long *var,
 {
 	unsigned long n = 0;
 
+	/* Pairs with the partner's smp_store_release() of *var. */
 	while (smp_load_acquire(var) != val) {
 		if ((++n & 1023) == 0 &&
 		    (racelab_should_stop(run) || !racelab_others_live(run)))
@@ -71,14 +72,14 @@ static noinline void sb_plain_1(struct ord_state *s)
 static noinline void sb_mb_0(struct ord_state *s)
 {
 	WRITE_ONCE(s->x, 1);
-	smp_mb();
+	smp_mb();	/* the litmus fix: store before load */
 	WRITE_ONCE(s->r[0], READ_ONCE(s->y));
 }
 
 static noinline void sb_mb_1(struct ord_state *s)
 {
 	WRITE_ONCE(s->y, 1);
-	smp_mb();
+	smp_mb();	/* the litmus fix: store before load */
 	WRITE_ONCE(s->r[1], READ_ONCE(s->x));
 }
 
@@ -97,25 +98,26 @@ static noinline void mp_plain_1(struct ord_state *s)
 static noinline void mp_wmb_0(struct ord_state *s)
 {
 	WRITE_ONCE(s->x, 1);
-	smp_wmb();
+	smp_wmb();	/* the litmus fix: data before flag; pairs with smp_rmb() */
 	WRITE_ONCE(s->y, 1);
 }
 
 static noinline void mp_rmb_1(struct ord_state *s)
 {
 	WRITE_ONCE(s->r[0], READ_ONCE(s->y));
-	smp_rmb();
+	smp_rmb();	/* the litmus fix: flag before data; pairs with smp_wmb() */
 	WRITE_ONCE(s->r[1], READ_ONCE(s->x));
 }
 
 static noinline void mp_release_0(struct ord_state *s)
 {
 	WRITE_ONCE(s->x, 1);
-	smp_store_release(&s->y, 1);
+	smp_store_release(&s->y, 1);	/* pairs with smp_load_acquire() */
 }
 
 static noinline void mp_acquire_1(struct ord_state *s)
 {
+	/* Pairs with smp_store_release() in mp_release_0(). */
 	WRITE_ONCE(s->r[0], smp_load_acquire(&s->y));
 	WRITE_ONCE(s->r[1], READ_ONCE(s->x));
 }
@@ -145,10 +147,12 @@ static bool ord_step(struct racelab_run *run, struct racelab_thread *t)
 	unsigned int k;
 
 	if (t->id == 1) {
+		/* The handshake: each release pairs with the other's acquire. */
 		smp_store_release(&s->ready, n);
 		if (!ord_wait(run, &s->start, n))
 			return false;
 		test->body[1](s);
+		/* Publishes r[1] to thread 0. */
 		smp_store_release(&s->done, n);
 		return true;
 	}
@@ -158,6 +162,7 @@ static bool ord_step(struct racelab_run *run, struct racelab_thread *t)
 	WRITE_ONCE(s->y, 0);
 	WRITE_ONCE(s->r[0], 0);
 	WRITE_ONCE(s->r[1], 0);
+	/* Publishes the reset variables to thread 1. */
 	smp_store_release(&s->start, n);
 	/* Vary the alignment of the two halves from trial to trial. */
 	for (k = n % 4; k; k--)

@@ -26,7 +26,7 @@
  * follows it through every entry added meanwhile: a long walk is legal. The
  * bound only guards against a cycle.
  */
-#define RL_WALK_MAX	(1 << 20)
+#define RL_WALK_MAX	BIT(20)
 #define RL_ALIVE	0xa11fe000U
 #define RL_POISON	0x6b6b6b6b6b6b6b6bULL
 #define RL_MAX_PENDING	1000
