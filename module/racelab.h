@@ -46,6 +46,7 @@ enum racelab_amp {
 
 /* Scenario flags. */
 #define RACELAB_SCN_PIN		BIT(0)	/* pin thread i to online CPU i by default */
+#define RACELAB_SCN_WRITER0	BIT(1)	/* thread 0 writes until the others are done */
 
 struct racelab_cfg;
 struct racelab_run;

@@ -57,13 +57,16 @@ static int racelab_thread_fn(void *arg)
 	struct racelab_thread *t = arg;
 	struct racelab_run *run = t->run;
 	bool (*step)(struct racelab_run *run, struct racelab_thread *t);
-	unsigned long i;
+	unsigned long i, limit = run->cfg.iterations;
 
 	/* Pairs with smp_store_release() in racelab_execute(). */
 	wait_event_interruptible(run->gate, smp_load_acquire(&run->go) ||
 				 kthread_should_stop());
 	step = run->mode->step;
-	for (i = 0; i < run->cfg.iterations; i++) {
+	/* A writer serves its readers: its step ends the loop when they are done. */
+	if ((run->scn->flags & RACELAB_SCN_WRITER0) && t->id == 0)
+		limit = ULONG_MAX;
+	for (i = 0; i < limit; i++) {
 		if (READ_ONCE(run->stop) || kthread_should_stop())
 			break;
 		if (!step(run, t))

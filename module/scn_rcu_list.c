@@ -357,6 +357,7 @@ static void rl_teardown(struct racelab_run *run)
 const struct racelab_scenario racelab_rcu_list_scenario = {
 	.name = "rcu-list",
 	.about = "readers walk a list while a writer adds and removes entries",
+	.flags = RACELAB_SCN_WRITER0,
 	.modes = rl_modes,
 	.nr_modes = ARRAY_SIZE(rl_modes),
 	.validate = rl_validate,

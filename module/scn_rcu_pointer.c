@@ -377,6 +377,7 @@ static void rp_teardown(struct racelab_run *run)
 const struct racelab_scenario racelab_rcu_pointer_scenario = {
 	.name = "rcu-pointer",
 	.about = "a shared object replaced while readers use it",
+	.flags = RACELAB_SCN_WRITER0,
 	.modes = rp_modes,
 	.nr_modes = ARRAY_SIZE(rp_modes),
 	.validate = rp_validate,

@@ -270,6 +270,7 @@ static void tr_teardown(struct racelab_run *run)
 const struct racelab_scenario racelab_torn_read_scenario = {
 	.name = "torn-read",
 	.about = "a transfer between accounts read half-way",
+	.flags = RACELAB_SCN_WRITER0,
 	.modes = tr_modes,
 	.nr_modes = ARRAY_SIZE(tr_modes),
 	.validate = tr_validate,
