@@ -13,6 +13,7 @@
 #include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/stdarg.h>
 #include <linux/string.h>
 
 #include "racelab.h"
@@ -137,26 +138,52 @@ static const void *fixed_gen(const void *prev, char *desc)
 	return race_gen(prev, desc, true);
 }
 
-/* The case's configuration, built through the knobs themselves. */
-static struct racelab_cfg *race_cfg(struct kunit *test,
-				    const struct race_case *c)
+/*
+ * A configuration built through the knobs themselves, from NULL-terminated
+ * knob/value pairs, and a result to go with it.
+ */
+static struct racelab_cfg *test_cfg(struct kunit *test,
+				    const struct racelab_slot *slot, ...)
 {
-	struct racelab_slot *slot = racelab_slot_find(c->plan->scn);
 	struct racelab_cfg *cfg;
-	char buf[24];
+	const char *knob;
+	va_list ap;
 
 	KUNIT_ASSERT_NOT_NULL(test, slot);
 	cfg = kunit_kzalloc(test, sizeof(*cfg), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, cfg);
 	racelab_cfg_default(cfg);
-	snprintf(buf, sizeof(buf), "%lu", c->plan->iterations);
-	KUNIT_ASSERT_EQ(test, racelab_knob_parse(slot->scn, cfg, "mode",
-						 c->mode->name), 0);
-	KUNIT_ASSERT_EQ(test, racelab_knob_parse(slot->scn, cfg, "iterations",
-						 buf), 0);
-	KUNIT_ASSERT_EQ(test, racelab_knob_parse(slot->scn, cfg, "amplifier",
-						 c->plan->amp), 0);
+	va_start(ap, slot);
+	while ((knob = va_arg(ap, const char *))) {
+		const char *val = va_arg(ap, const char *);
+
+		KUNIT_ASSERT_EQ_MSG(test, racelab_knob_parse(slot->scn, cfg, knob,
+							     val), 0,
+				    "%s=%s", knob, val);
+	}
+	va_end(ap);
 	return cfg;
+}
+
+static struct racelab_result *test_result(struct kunit *test)
+{
+	struct racelab_result *res = kunit_kzalloc(test, sizeof(*res),
+						   GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, res);
+	return res;
+}
+
+/* The case's configuration. */
+static struct racelab_cfg *race_cfg(struct kunit *test,
+				    const struct race_case *c)
+{
+	char iters[24];
+
+	snprintf(iters, sizeof(iters), "%lu", c->plan->iterations);
+	return test_cfg(test, racelab_slot_find(c->plan->scn),
+			"mode", c->mode->name, "iterations", iters,
+			"amplifier", c->plan->amp, NULL);
 }
 
 /* Two threads that spin for each other need two CPUs. */
@@ -175,8 +202,7 @@ static void fixed_exact(struct kunit *test)
 
 	race_skip_if_needed(test, c);
 	cfg = race_cfg(test, c);
-	res = kunit_kzalloc(test, sizeof(*res), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, res);
+	res = test_result(test);
 	KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
 	kunit_info(test, "%u CPUs online: %s\n", num_online_cpus(), res->line);
 	KUNIT_EXPECT_FALSE(test, res->aborted);
@@ -205,8 +231,7 @@ static void racy_shows_anomaly(struct kunit *test)
 	if (num_online_cpus() < 2 && !c->plan->racy_1cpu)
 		kunit_skip(test, "not shown on 1 CPU with this amplifier");
 	cfg = race_cfg(test, c);
-	res = kunit_kzalloc(test, sizeof(*res), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, res);
+	res = test_result(test);
 	start = ktime_get_ns();
 	do {
 		attempts++;
@@ -227,19 +252,11 @@ static void racy_shows_anomaly(struct kunit *test)
 static void counter_expected_exact(struct kunit *test)
 {
 	struct racelab_slot *slot = racelab_slot_find("counter");
-	struct racelab_cfg *cfg;
-	struct racelab_result *res;
+	struct racelab_cfg *cfg = test_cfg(test, slot, "mode", "none",
+					   "threads", "3", "iterations", "20000",
+					   NULL);
+	struct racelab_result *res = test_result(test);
 
-	KUNIT_ASSERT_NOT_NULL(test, slot);
-	cfg = kunit_kzalloc(test, sizeof(*cfg), GFP_KERNEL);
-	res = kunit_kzalloc(test, sizeof(*res), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, cfg);
-	KUNIT_ASSERT_NOT_NULL(test, res);
-	racelab_cfg_default(cfg);
-	KUNIT_ASSERT_EQ(test, racelab_knob_parse(slot->scn, cfg, "mode", "none"), 0);
-	KUNIT_ASSERT_EQ(test, racelab_knob_parse(slot->scn, cfg, "threads", "3"), 0);
-	KUNIT_ASSERT_EQ(test, racelab_knob_parse(slot->scn, cfg, "iterations",
-						 "20000"), 0);
 	KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
 	KUNIT_EXPECT_EQ(test, res->expected, 60000ULL);
 	KUNIT_EXPECT_EQ(test, res->observed + res->anomalies, 60000ULL);
@@ -256,16 +273,9 @@ static void mp_plain_tso(struct kunit *test)
 		kunit_skip(test, "x86-TSO only");
 	if (num_online_cpus() < 2)
 		kunit_skip(test, "ordering needs 2 CPUs");
-	KUNIT_ASSERT_NOT_NULL(test, slot);
-	cfg = kunit_kzalloc(test, sizeof(*cfg), GFP_KERNEL);
-	res = kunit_kzalloc(test, sizeof(*res), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, cfg);
-	KUNIT_ASSERT_NOT_NULL(test, res);
-	racelab_cfg_default(cfg);
-	KUNIT_ASSERT_EQ(test, racelab_knob_parse(slot->scn, cfg, "mode",
-						 "mp-plain"), 0);
-	KUNIT_ASSERT_EQ(test, racelab_knob_parse(slot->scn, cfg, "iterations",
-						 "100000"), 0);
+	cfg = test_cfg(test, slot, "mode", "mp-plain", "iterations", "100000",
+		       NULL);
+	res = test_result(test);
 	KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
 	kunit_info(test, "%s\n", res->line);
 	KUNIT_EXPECT_EQ(test, res->expected, 100000ULL);
@@ -279,19 +289,14 @@ static void scenario_rules(struct kunit *test)
 	struct racelab_slot *torn = racelab_slot_find("torn-read");
 	struct racelab_cfg *cfg;
 
-	KUNIT_ASSERT_NOT_NULL(test, ord);
-	KUNIT_ASSERT_NOT_NULL(test, torn);
-	cfg = kunit_kzalloc(test, sizeof(*cfg), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, cfg);
-
-	racelab_cfg_default(cfg);
+	cfg = test_cfg(test, ord, NULL);
 	KUNIT_EXPECT_EQ(test, racelab_knob_parse(ord->scn, cfg, "threads", "3"),
 			-EINVAL);
 	KUNIT_EXPECT_EQ(test, racelab_knob_parse(ord->scn, cfg, "amplifier",
 						 "delay:100"), -EINVAL);
 	KUNIT_EXPECT_EQ(test, racelab_knob_parse(ord->scn, cfg, "cpus", "0"),
 			-EINVAL);
-	racelab_cfg_default(cfg);
+	cfg = test_cfg(test, torn, NULL);
 	KUNIT_EXPECT_EQ(test, racelab_knob_parse(torn->scn, cfg, "threads", "1"),
 			-EINVAL);
 	KUNIT_EXPECT_EQ(test, racelab_knob_parse(torn->scn, cfg, "threads", "4"),
@@ -362,13 +367,8 @@ static void knob_parse(struct kunit *test)
 	char buf[128];
 	int err;
 
-	KUNIT_ASSERT_NOT_NULL(test, slot);
-	cfg = kunit_kzalloc(test, sizeof(*cfg), GFP_KERNEL);
-	before = kunit_kzalloc(test, sizeof(*before), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, cfg);
-	KUNIT_ASSERT_NOT_NULL(test, before);
-	racelab_cfg_default(cfg);
-	*before = *cfg;
+	cfg = test_cfg(test, slot, NULL);
+	before = test_cfg(test, slot, NULL);
 
 	err = racelab_knob_parse(slot->scn, cfg, k->knob, k->val);
 	KUNIT_EXPECT_EQ(test, err, k->err);
@@ -388,12 +388,8 @@ static void knob_refuses_sleep_in_spinlock(struct kunit *test)
 	struct racelab_slot *slot = racelab_slot_find("counter");
 	struct racelab_cfg *cfg, *before;
 
-	KUNIT_ASSERT_NOT_NULL(test, slot);
-	cfg = kunit_kzalloc(test, sizeof(*cfg), GFP_KERNEL);
-	before = kunit_kzalloc(test, sizeof(*before), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, cfg);
-	KUNIT_ASSERT_NOT_NULL(test, before);
-	racelab_cfg_default(cfg);
+	cfg = test_cfg(test, slot, NULL);
+	before = test_cfg(test, slot, NULL);
 
 	KUNIT_ASSERT_EQ(test, racelab_knob_parse(slot->scn, cfg, "mode",
 						 "spinlock"), 0);
@@ -422,12 +418,8 @@ static void run_refuses_bad_cfg(struct kunit *test)
 	struct racelab_cfg *cfg;
 	struct racelab_result *res;
 
-	KUNIT_ASSERT_NOT_NULL(test, slot);
-	cfg = kunit_kzalloc(test, sizeof(*cfg), GFP_KERNEL);
-	res = kunit_kzalloc(test, sizeof(*res), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, cfg);
-	KUNIT_ASSERT_NOT_NULL(test, res);
-	racelab_cfg_default(cfg);
+	cfg = test_cfg(test, slot, NULL);
+	res = test_result(test);
 	cfg->threads = 0;
 	KUNIT_EXPECT_EQ(test, racelab_run_sync(slot, cfg, res), -EINVAL);
 	racelab_cfg_default(cfg);
@@ -440,25 +432,13 @@ static void pinned_run_exact(struct kunit *test)
 {
 	struct racelab_slot *slot = racelab_slot_find("counter");
 	struct racelab_cfg *cfg;
-	struct racelab_result *res;
+	struct racelab_result *res = test_result(test);
 	char cpus[32], want[40];
 
-	KUNIT_ASSERT_NOT_NULL(test, slot);
-	cfg = kunit_kzalloc(test, sizeof(*cfg), GFP_KERNEL);
-	res = kunit_kzalloc(test, sizeof(*res), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, cfg);
-	KUNIT_ASSERT_NOT_NULL(test, res);
-	racelab_cfg_default(cfg);
 	snprintf(cpus, sizeof(cpus), "%*pbl", cpumask_pr_args(cpu_online_mask));
 	snprintf(want, sizeof(want), " cpus=%s ", cpus);
-	KUNIT_ASSERT_EQ(test, racelab_knob_parse(slot->scn, cfg, "cpus", cpus),
-			0);
-	KUNIT_ASSERT_EQ(test, racelab_knob_parse(slot->scn, cfg, "mode",
-						 "atomic"), 0);
-	KUNIT_ASSERT_EQ(test, racelab_knob_parse(slot->scn, cfg, "threads",
-						 "4"), 0);
-	KUNIT_ASSERT_EQ(test, racelab_knob_parse(slot->scn, cfg, "iterations",
-						 "10000"), 0);
+	cfg = test_cfg(test, slot, "cpus", cpus, "mode", "atomic",
+		       "threads", "4", "iterations", "10000", NULL);
 	KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
 	KUNIT_EXPECT_EQ(test, res->observed, 40000ULL);
 	KUNIT_EXPECT_EQ(test, res->anomalies, 0ULL);

@@ -117,39 +117,41 @@ static void aba_release(struct aba_state *s, u32 i)
 	atomic_set(&s->owned[i], 0);
 }
 
+struct aba_ops {
+	u32 (*pop)(struct aba_state *s, struct racelab_thread *t);
+	void (*push)(struct aba_state *s, u32 i);
+};
+
+static const struct aba_ops aba_naive_ops = { aba_naive_pop, aba_naive_push };
+static const struct aba_ops aba_tagged_ops = { aba_tagged_pop, aba_tagged_push };
+
 /* Pop two, push both back: the pattern that lets A come back on top. */
-static bool aba_naive_step(struct racelab_run *run, struct racelab_thread *t)
+static bool aba_step(struct racelab_run *run, struct racelab_thread *t,
+		     const struct aba_ops *ops)
 {
 	struct aba_state *s = aba_of(run);
-	u32 a = aba_naive_pop(s, t), b = aba_naive_pop(s, t);
+	u32 a = ops->pop(s, t), b = ops->pop(s, t);
 	bool ha = aba_take(s, a), hb = aba_take(s, b);
 
 	if (ha) {
 		aba_release(s, a);
-		aba_naive_push(s, a);
+		ops->push(s, a);
 	}
 	if (hb) {
 		aba_release(s, b);
-		aba_naive_push(s, b);
+		ops->push(s, b);
 	}
 	return true;
 }
 
+static bool aba_naive_step(struct racelab_run *run, struct racelab_thread *t)
+{
+	return aba_step(run, t, &aba_naive_ops);
+}
+
 static bool aba_tagged_step(struct racelab_run *run, struct racelab_thread *t)
 {
-	struct aba_state *s = aba_of(run);
-	u32 a = aba_tagged_pop(s, t), b = aba_tagged_pop(s, t);
-	bool ha = aba_take(s, a), hb = aba_take(s, b);
-
-	if (ha) {
-		aba_release(s, a);
-		aba_tagged_push(s, a);
-	}
-	if (hb) {
-		aba_release(s, b);
-		aba_tagged_push(s, b);
-	}
-	return true;
+	return aba_step(run, t, &aba_tagged_ops);
 }
 
 static const struct racelab_mode aba_modes[] = {

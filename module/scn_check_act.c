@@ -67,7 +67,8 @@ static void ca_untook(struct ca_pool *p)
 	atomic_long_sub(p->amount, &p->held);
 }
 
-static noinline bool ca_none_take(struct ca_pool *p, struct racelab_thread *t)
+static noinline bool ca_none_take(struct ca_state *s, struct ca_pool *p,
+				  struct racelab_thread *t)
 {
 	long left;
 
@@ -80,7 +81,7 @@ static noinline bool ca_none_take(struct ca_pool *p, struct racelab_thread *t)
 	return true;
 }
 
-static noinline void ca_none_give(struct ca_pool *p)
+static noinline void ca_none_give(struct ca_state *s, struct ca_pool *p)
 {
 	ca_untook(p);
 	p->avail = p->avail + p->amount;
@@ -137,7 +138,7 @@ static noinline void ca_locked_give(struct ca_state *s, struct ca_pool *p)
  * changed the balance since it was checked. atomic_dec_if_positive() and
  * atomic_add_unless() would do for takes of 1 (the seat), not of 60.
  */
-static noinline bool ca_cmpxchg_take(struct ca_pool *p,
+static noinline bool ca_cmpxchg_take(struct ca_state *s, struct ca_pool *p,
 				     struct racelab_thread *t)
 {
 	long old = atomic_long_read(&p->aavail);
@@ -151,61 +152,39 @@ static noinline bool ca_cmpxchg_take(struct ca_pool *p,
 	return true;
 }
 
-static noinline void ca_cmpxchg_give(struct ca_pool *p)
+static noinline void ca_cmpxchg_give(struct ca_state *s, struct ca_pool *p)
 {
 	ca_untook(p);
 	atomic_long_add(p->amount, &p->aavail);
 }
 
-static bool ca_none_step(struct racelab_run *run, struct racelab_thread *t)
+/* One mode's way to take from and give back to a pool, as in ca_modes[]. */
+struct ca_ops {
+	bool (*take)(struct ca_state *s, struct ca_pool *p,
+		     struct racelab_thread *t);
+	void (*give)(struct ca_state *s, struct ca_pool *p);
+};
+
+static const struct ca_ops ca_ops[] = {
+	{ ca_none_take, ca_none_give },
+	{ ca_split_take, ca_locked_give },
+	{ ca_spinlock_take, ca_locked_give },
+	{ ca_cmpxchg_take, ca_cmpxchg_give },
+};
+
+/* Every customer tries the ATM, then the seat. */
+static bool ca_step(struct racelab_run *run, struct racelab_thread *t)
 {
+	const struct ca_ops *ops = &ca_ops[run->cfg.mode];
 	struct ca_state *s = ca_of(run);
 	int i;
 
-	for (i = 0; i < ARRAY_SIZE(s->pool); i++)
-		if (ca_none_take(&s->pool[i], t)) {
+	for (i = 0; i < ARRAY_SIZE(s->pool); i++) {
+		if (ops->take(s, &s->pool[i], t)) {
 			racelab_window(t);	/* the customer holds it */
-			ca_none_give(&s->pool[i]);
+			ops->give(s, &s->pool[i]);
 		}
-	return true;
-}
-
-static bool ca_split_step(struct racelab_run *run, struct racelab_thread *t)
-{
-	struct ca_state *s = ca_of(run);
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(s->pool); i++)
-		if (ca_split_take(s, &s->pool[i], t)) {
-			racelab_window(t);
-			ca_locked_give(s, &s->pool[i]);
-		}
-	return true;
-}
-
-static bool ca_spinlock_step(struct racelab_run *run, struct racelab_thread *t)
-{
-	struct ca_state *s = ca_of(run);
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(s->pool); i++)
-		if (ca_spinlock_take(s, &s->pool[i], t)) {
-			racelab_window(t);
-			ca_locked_give(s, &s->pool[i]);
-		}
-	return true;
-}
-
-static bool ca_cmpxchg_step(struct racelab_run *run, struct racelab_thread *t)
-{
-	struct ca_state *s = ca_of(run);
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(s->pool); i++)
-		if (ca_cmpxchg_take(&s->pool[i], t)) {
-			racelab_window(t);
-			ca_cmpxchg_give(&s->pool[i]);
-		}
+	}
 	return true;
 }
 
@@ -213,23 +192,23 @@ static const struct racelab_mode ca_modes[] = {
 	{
 		.name = "none", .kind = RACELAB_RACY,
 		.about = "if (balance >= amount) balance -= amount, plain",
-		.step = ca_none_step,
+		.step = ca_step,
 	},
 	{
 		.name = "split-lock", .kind = RACELAB_BROKEN_FIX,
 		.about = "check under the lock, act under it again: no data race, still wrong",
-		.step = ca_split_step,
+		.step = ca_step,
 	},
 	{
 		.name = "spinlock", .kind = RACELAB_FIXED,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "check and act in one critical section",
-		.step = ca_spinlock_step,
+		.step = ca_step,
 	},
 	{
 		.name = "cmpxchg", .kind = RACELAB_FIXED,
 		.about = "atomic_long_try_cmpxchg() loop that checks balance >= amount",
-		.step = ca_cmpxchg_step,
+		.step = ca_step,
 	},
 };
 

@@ -140,22 +140,28 @@ static struct rl_entry *rl_rotate(struct rl_state *s, struct rl_entry *e)
 	return old;
 }
 
-static bool rl_updated(struct racelab_run *run)
+static noinline void rl_locked_walk(struct rl_state *s,
+				    struct racelab_thread *t)
 {
-	atomic_long_inc(&rl_of(run)->updates);
-	return racelab_others_live(run);
+	struct rl_entry *e;
+	unsigned int n = 0;
+
+	read_lock(&s->rwlock);
+	list_for_each_entry(e, &s->head, node) {
+		if (n++ == RL_WALK_MAX) {
+			atomic_long_inc(&s->too_long);
+			break;
+		}
+		rl_check(s, e, t);
+	}
+	read_unlock(&s->rwlock);
+	rl_walked(s, n);
 }
 
-static bool rl_rcu_step(struct racelab_run *run, struct racelab_thread *t)
+static noinline bool rl_rcu_write(struct rl_state *s, struct racelab_thread *t)
 {
-	struct rl_state *s = rl_of(run);
-	struct rl_entry *e, *old;
+	struct rl_entry *e = rl_new(s), *old;
 
-	if (t->id) {
-		rl_rcu_walk(s, t);
-		return true;
-	}
-	e = rl_new(s);
 	if (!e)
 		return false;
 	spin_lock(&s->lock);
@@ -163,7 +169,7 @@ static bool rl_rcu_step(struct racelab_run *run, struct racelab_thread *t)
 	spin_unlock(&s->lock);
 	if (old)
 		kfree_rcu(old, rcu);
-	return rl_updated(run);
+	return true;
 }
 
 /* Reusing a removed entry before a grace period, made visible: poison. */
@@ -174,16 +180,11 @@ static noinline void rl_poison(struct rl_entry *e)
 	e->chk = RL_POISON;
 }
 
-static bool rl_free_too_early_step(struct racelab_run *run,
-				   struct racelab_thread *t)
+static noinline bool rl_free_too_early_write(struct rl_state *s,
+					     struct racelab_thread *t)
 {
-	struct rl_state *s = rl_of(run);
 	struct rl_entry *e, *old;
 
-	if (t->id) {
-		rl_rcu_walk(s, t);
-		return true;
-	}
 	if (atomic_long_read(&s->pending) >= RL_MAX_PENDING)
 		rcu_barrier();
 	e = rl_new(s);
@@ -197,10 +198,10 @@ static bool rl_free_too_early_step(struct racelab_run *run,
 		atomic_long_inc(&s->pending);
 		call_rcu(&old->rcu, rl_free_cb);	/* the real free */
 	}
-	return rl_updated(run);
+	return true;
 }
 
-static noinline void rl_in_place_write(struct rl_state *s,
+static noinline bool rl_in_place_write(struct rl_state *s,
 				       struct racelab_thread *t)
 {
 	struct rl_entry *e, *victim = NULL;
@@ -218,41 +219,14 @@ static noinline void rl_in_place_write(struct rl_state *s,
 		victim->chk = ~v;
 	}
 	spin_unlock(&s->lock);
+	return true;
 }
 
-static bool rl_in_place_step(struct racelab_run *run, struct racelab_thread *t)
+static noinline bool rl_locked_write(struct rl_state *s,
+				     struct racelab_thread *t)
 {
-	struct rl_state *s = rl_of(run);
+	struct rl_entry *e = rl_new(s), *old = NULL;
 
-	if (t->id) {
-		rl_rcu_walk(s, t);
-		return true;
-	}
-	rl_in_place_write(s, t);
-	return rl_updated(run);
-}
-
-static bool rl_reader_lock_step(struct racelab_run *run,
-				struct racelab_thread *t)
-{
-	struct rl_state *s = rl_of(run);
-	struct rl_entry *e, *old = NULL;
-	unsigned int n = 0;
-
-	if (t->id) {
-		read_lock(&s->rwlock);
-		list_for_each_entry(e, &s->head, node) {
-			if (n++ == RL_WALK_MAX) {
-				atomic_long_inc(&s->too_long);
-				break;
-			}
-			rl_check(s, e, t);
-		}
-		read_unlock(&s->rwlock);
-		rl_walked(s, n);
-		return true;
-	}
-	e = rl_new(s);
 	if (!e)
 		return false;
 	write_lock(&s->rwlock);
@@ -264,7 +238,36 @@ static bool rl_reader_lock_step(struct racelab_run *run,
 	}
 	write_unlock(&s->rwlock);
 	kfree(old);		/* readers hold the lock: none is on it */
-	return rl_updated(run);
+	return true;
+}
+
+/* One mode's reader and writer, in the order of rl_modes[]. */
+struct rl_ops {
+	void (*read)(struct rl_state *s, struct racelab_thread *t);
+	bool (*write)(struct rl_state *s, struct racelab_thread *t);
+};
+
+static const struct rl_ops rl_ops[] = {
+	{ rl_rcu_walk, rl_in_place_write },
+	{ rl_rcu_walk, rl_free_too_early_write },
+	{ rl_rcu_walk, rl_rcu_write },
+	{ rl_locked_walk, rl_locked_write },
+};
+
+/* Thread 0 writes for as long as the others read. */
+static bool rl_step(struct racelab_run *run, struct racelab_thread *t)
+{
+	const struct rl_ops *ops = &rl_ops[run->cfg.mode];
+	struct rl_state *s = rl_of(run);
+
+	if (t->id) {
+		ops->read(s, t);
+		return true;
+	}
+	if (!ops->write(s, t))
+		return false;
+	atomic_long_inc(&s->updates);
+	return racelab_others_live(run);
 }
 
 static const struct racelab_mode rl_modes[] = {
@@ -272,25 +275,25 @@ static const struct racelab_mode rl_modes[] = {
 		.name = "in-place", .kind = RACELAB_RACY,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "the writer rewrites a live entry field by field",
-		.step = rl_in_place_step,
+		.step = rl_step,
 	},
 	{
 		.name = "free-too-early", .kind = RACELAB_BROKEN_FIX,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "list_del_rcu() then reuse at once (poisoned, quarantined)",
-		.step = rl_free_too_early_step,
+		.step = rl_step,
 	},
 	{
 		.name = "rcu", .kind = RACELAB_FIXED,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "list_add_rcu/list_del_rcu under a spinlock, kfree_rcu()",
-		.step = rl_rcu_step,
+		.step = rl_step,
 	},
 	{
 		.name = "reader-lock", .kind = RACELAB_FIXED,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "readers take a rwlock, the writer frees under it",
-		.step = rl_reader_lock_step,
+		.step = rl_step,
 	},
 };
 

@@ -130,10 +130,13 @@ static noinline void rp_rcu_read(struct rp_state *s, struct racelab_thread *t)
 	rcu_read_unlock();
 }
 
-static bool rp_updated(struct racelab_run *run)
+static noinline void rp_rwlock_read(struct rp_state *s,
+				    struct racelab_thread *t)
 {
-	atomic_long_inc(&rp_of(run)->updates);
-	return racelab_others_live(run);
+	read_lock(&s->lock);
+	rp_check(s, rcu_dereference_protected(s->cur, lockdep_is_held(&s->lock)),
+		 t);
+	read_unlock(&s->lock);
 }
 
 /* The single writer owns the pointer: no lock on the update side. */
@@ -142,7 +145,19 @@ static struct rp_obj *rp_cur(struct rp_state *s)
 	return rcu_dereference_protected(s->cur, true);
 }
 
-static noinline void rp_in_place_write(struct rp_state *s,
+/* Publish a new version; return the old one, or NULL without memory. */
+static struct rp_obj *rp_replace(struct rp_state *s)
+{
+	struct rp_obj *o = rp_new(s), *old;
+
+	if (!o)
+		return NULL;
+	old = rp_cur(s);
+	rcu_assign_pointer(s->cur, o);
+	return old;
+}
+
+static noinline bool rp_in_place_write(struct rp_state *s,
 				       struct racelab_thread *t)
 {
 	struct rp_obj *o = rp_cur(s);
@@ -151,18 +166,7 @@ static noinline void rp_in_place_write(struct rp_state *s,
 	o->a = v;
 	racelab_window(t);
 	o->b = ~v;
-}
-
-static bool rp_in_place_step(struct racelab_run *run, struct racelab_thread *t)
-{
-	struct rp_state *s = rp_of(run);
-
-	if (t->id) {
-		rp_rcu_read(s, t);
-		return true;
-	}
-	rp_in_place_write(s, t);
-	return rp_updated(run);
+	return true;
 }
 
 /* What kfree() would leave to a reader, made visible: poison. */
@@ -173,40 +177,25 @@ static noinline void rp_poison(struct rp_obj *o)
 	o->b = RP_POISON;
 }
 
-static bool rp_free_too_early_step(struct racelab_run *run,
-				   struct racelab_thread *t)
+static noinline bool rp_free_too_early_write(struct rp_state *s,
+					     struct racelab_thread *t)
 {
-	struct rp_state *s = rp_of(run);
-	struct rp_obj *o, *old;
+	struct rp_obj *old;
 
-	if (t->id) {
-		rp_rcu_read(s, t);
-		return true;
-	}
 	rp_throttle(s);
-	o = rp_new(s);
-	if (!o)
+	old = rp_replace(s);
+	if (!old)
 		return false;
-	old = rp_cur(s);
-	rcu_assign_pointer(s->cur, o);
 	rp_poison(old);			/* "kfree(old)" with no grace period */
 	rp_call_rcu(s, old);		/* the real free, after one */
-	return rp_updated(run);
+	return true;
 }
 
-static bool rp_rwlock_step(struct racelab_run *run, struct racelab_thread *t)
+static noinline bool rp_rwlock_write(struct rp_state *s,
+				     struct racelab_thread *t)
 {
-	struct rp_state *s = rp_of(run);
-	struct rp_obj *o, *old;
+	struct rp_obj *o = rp_new(s), *old;
 
-	if (t->id) {
-		read_lock(&s->lock);
-		rp_check(s, rcu_dereference_protected(s->cur,
-						      lockdep_is_held(&s->lock)), t);
-		read_unlock(&s->lock);
-		return true;
-	}
-	o = rp_new(s);
 	if (!o)
 		return false;
 	write_lock(&s->lock);
@@ -214,66 +203,77 @@ static bool rp_rwlock_step(struct racelab_run *run, struct racelab_thread *t)
 	rcu_assign_pointer(s->cur, o);
 	write_unlock(&s->lock);
 	kfree(old);		/* no reader can hold it: they take the lock */
-	return rp_updated(run);
+	return true;
 }
 
-static bool rp_rcu_sync_step(struct racelab_run *run, struct racelab_thread *t)
+static noinline bool rp_rcu_sync_write(struct rp_state *s,
+				       struct racelab_thread *t)
 {
-	struct rp_state *s = rp_of(run);
-	struct rp_obj *o, *old;
+	struct rp_obj *old = rp_replace(s);
 	u64 t0;
 
-	if (t->id) {
-		rp_rcu_read(s, t);
-		return true;
-	}
-	o = rp_new(s);
-	if (!o)
+	if (!old)
 		return false;
-	old = rp_cur(s);
-	rcu_assign_pointer(s->cur, o);
 	t0 = ktime_get_ns();
 	synchronize_rcu();
 	rp_gp_seen(s, ktime_get_ns() - t0);
 	kfree(old);
-	return rp_updated(run);
+	return true;
 }
 
-static bool rp_rcu_call_step(struct racelab_run *run, struct racelab_thread *t)
+static noinline bool rp_rcu_call_write(struct rp_state *s,
+				       struct racelab_thread *t)
 {
-	struct rp_state *s = rp_of(run);
-	struct rp_obj *o, *old;
+	struct rp_obj *old;
 
-	if (t->id) {
-		rp_rcu_read(s, t);
-		return true;
-	}
 	rp_throttle(s);
-	o = rp_new(s);
-	if (!o)
+	old = rp_replace(s);
+	if (!old)
 		return false;
-	old = rp_cur(s);
-	rcu_assign_pointer(s->cur, o);
 	rp_call_rcu(s, old);
-	return rp_updated(run);
+	return true;
 }
 
-static bool rp_kfree_rcu_step(struct racelab_run *run, struct racelab_thread *t)
+static noinline bool rp_kfree_rcu_write(struct rp_state *s,
+					struct racelab_thread *t)
 {
+	struct rp_obj *old = rp_replace(s);
+
+	if (!old)
+		return false;
+	kfree_rcu(old, rcu);
+	return true;
+}
+
+/* One mode's reader and writer, in the order of rp_modes[]. */
+struct rp_ops {
+	void (*read)(struct rp_state *s, struct racelab_thread *t);
+	bool (*write)(struct rp_state *s, struct racelab_thread *t);
+};
+
+static const struct rp_ops rp_ops[] = {
+	{ rp_rcu_read, rp_in_place_write },
+	{ rp_rcu_read, rp_free_too_early_write },
+	{ rp_rwlock_read, rp_rwlock_write },
+	{ rp_rcu_read, rp_rcu_sync_write },
+	{ rp_rcu_read, rp_rcu_call_write },
+	{ rp_rcu_read, rp_kfree_rcu_write },
+};
+
+/* Thread 0 writes for as long as the others read. */
+static bool rp_step(struct racelab_run *run, struct racelab_thread *t)
+{
+	const struct rp_ops *ops = &rp_ops[run->cfg.mode];
 	struct rp_state *s = rp_of(run);
-	struct rp_obj *o, *old;
 
 	if (t->id) {
-		rp_rcu_read(s, t);
+		ops->read(s, t);
 		return true;
 	}
-	o = rp_new(s);
-	if (!o)
+	if (!ops->write(s, t))
 		return false;
-	old = rp_cur(s);
-	rcu_assign_pointer(s->cur, o);
-	kfree_rcu(old, rcu);
-	return rp_updated(run);
+	atomic_long_inc(&s->updates);
+	return racelab_others_live(run);
 }
 
 /* Every reader's window is inside rcu_read_lock() or read_lock(). */
@@ -282,37 +282,37 @@ static const struct racelab_mode rp_modes[] = {
 		.name = "in-place", .kind = RACELAB_RACY,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "the writer edits the live object field by field",
-		.step = rp_in_place_step,
+		.step = rp_step,
 	},
 	{
 		.name = "free-too-early", .kind = RACELAB_BROKEN_FIX,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "rcu_assign_pointer() then free at once (poisoned, quarantined)",
-		.step = rp_free_too_early_step,
+		.step = rp_step,
 	},
 	{
 		.name = "rwlock", .kind = RACELAB_FIXED,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "readers share a rwlock; the writer swaps and frees under it",
-		.step = rp_rwlock_step,
+		.step = rp_step,
 	},
 	{
 		.name = "rcu-sync", .kind = RACELAB_FIXED,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "rcu_assign_pointer(), synchronize_rcu(), kfree()",
-		.step = rp_rcu_sync_step,
+		.step = rp_step,
 	},
 	{
 		.name = "rcu-call", .kind = RACELAB_FIXED,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "rcu_assign_pointer(), call_rcu() frees after a grace period",
-		.step = rp_rcu_call_step,
+		.step = rp_step,
 	},
 	{
 		.name = "kfree-rcu", .kind = RACELAB_FIXED,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "rcu_assign_pointer(), kfree_rcu()",
-		.step = rp_kfree_rcu_step,
+		.step = rp_step,
 	},
 };
 
