@@ -8,6 +8,7 @@
 #   make clean
 #   make demo               the demo in the QEMU lab  (qemu/lab demo)
 #   make check              every test                (qemu/lab test)
+#   make matrix             detector matrix of the last make check
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 
@@ -22,4 +23,8 @@ demo:
 check:
 	qemu/lab test
 
-.PHONY: all modules modules_install clean demo check
+# The detector matrix of the last `make check` (from its logs in qemu/out).
+matrix:
+	python3 qemu/matrix.py qemu/out
+
+.PHONY: all modules modules_install clean demo check matrix

@@ -9,12 +9,14 @@
  * kernel/kcsan/kcsan_test.c), and reports how many attempts it took.
  */
 #include <kunit/test.h>
+#include <linux/bitops.h>
 #include <linux/cpumask.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/stdarg.h>
 #include <linux/string.h>
+#include <linux/tracepoint.h>
 
 #include "racelab.h"
 
@@ -445,6 +447,374 @@ static void pinned_run_exact(struct kunit *test)
 	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(res->line, want), "%s", res->line);
 }
 
+/*
+ * Scripted interleavings: every interleaving of two threads' steps, replayed
+ * by the conductor, against a model of the steps written here without it.
+ */
+struct sched_model {
+	long shared;		/* counter value, or account balance */
+	long local[2];		/* each thread's copy, or its check */
+	long withdrawals;
+};
+
+static void sched_model_step(const char *scn, struct sched_model *m,
+			     unsigned int t, char step)
+{
+	if (!strcmp(scn, "counter")) {
+		if (step == 'R')
+			m->local[t] = m->shared;
+		else if (step == 'M')
+			m->local[t]++;
+		else
+			m->shared = m->local[t];
+	} else {
+		if (step == 'C') {
+			m->local[t] = m->shared >= 60;
+		} else if (m->local[t]) {
+			m->shared -= 60;
+			m->withdrawals++;
+		}
+	}
+}
+
+/*
+ * The n-th interleaving of two threads of @len steps each: bit i of @mask
+ * says which thread runs step i. Returns false if @mask does not give each
+ * thread exactly @len steps.
+ */
+static bool sched_build(const char *steps, unsigned int mask, char *buf,
+			size_t size, const char *scn, struct sched_model *m)
+{
+	unsigned int len = strlen(steps), next[2] = {}, i;
+	int n = 0;
+
+	if (hweight32(mask) != len)
+		return false;
+	for (i = 0; i < 2 * len; i++) {
+		unsigned int t = (mask >> i) & 1;
+
+		n += scnprintf(buf + n, size - n, "%s%c%u", i ? " " : "",
+			       steps[next[t]], t);
+		sched_model_step(scn, m, t, steps[next[t]]);
+		next[t]++;
+	}
+	return true;
+}
+
+static void schedule_all(struct kunit *test, const char *scn_name,
+			 const char *steps, unsigned int want_total)
+{
+	struct racelab_slot *slot = racelab_slot_find(scn_name);
+	unsigned int len = strlen(steps), mask, total = 0, bad = 0;
+	struct racelab_result *res = test_result(test);
+	char script[64];
+
+	KUNIT_ASSERT_NOT_NULL(test, slot);
+	for (mask = 0; mask < BIT(2 * len); mask++) {
+		struct sched_model m = { .shared = !strcmp(scn_name, "counter") ? 0 : 100 };
+		struct racelab_cfg *cfg;
+		bool model_bad;
+
+		if (!sched_build(steps, mask, script, sizeof(script), scn_name, &m))
+			continue;
+		total++;
+		cfg = test_cfg(test, slot, "schedule", script, NULL);
+		KUNIT_ASSERT_EQ_MSG(test, racelab_run_sync(slot, cfg, res), 0,
+				    "%s", script);
+		if (!strcmp(scn_name, "counter")) {
+			model_bad = m.shared != 2;
+			KUNIT_EXPECT_EQ_MSG(test, res->observed, (u64)m.shared,
+					    "%s: %s", script, res->line);
+		} else {
+			model_bad = m.withdrawals > 1;
+			KUNIT_EXPECT_EQ_MSG(test, res->observed, (u64)m.withdrawals,
+					    "%s: %s", script, res->line);
+		}
+		KUNIT_EXPECT_EQ_MSG(test, res->anomalies > 0, model_bad, "%s: %s",
+				    script, res->line);
+		KUNIT_EXPECT_NOT_NULL(test, strstr(res->line, "mode=schedule"));
+		bad += model_bad;
+		kunit_info(test, "%-20s -> %s\n", script,
+			   res->anomalies ? "race" : "clean");
+	}
+	KUNIT_EXPECT_EQ(test, total, want_total);
+	kunit_info(test, "%u of %u interleavings go wrong\n", bad, total);
+}
+
+/* All 20 interleavings of two read-modify-write increments. */
+static void schedule_counter_all(struct kunit *test)
+{
+	schedule_all(test, "counter", "RMW", 20);
+}
+
+/* All 6 interleavings of two check-then-withdraw customers. */
+static void schedule_check_act_all(struct kunit *test)
+{
+	schedule_all(test, "check-then-act", "CA", 6);
+}
+
+/* The two schedules of the issue, by name. */
+static void schedule_named(struct kunit *test)
+{
+	struct racelab_slot *slot = racelab_slot_find("counter");
+	struct racelab_result *res = test_result(test);
+	struct racelab_cfg *cfg;
+
+	cfg = test_cfg(test, slot, "schedule", "R0 R1 M0 M1 W0 W1", NULL);
+	KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
+	KUNIT_EXPECT_EQ(test, res->observed, 1ULL);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(res->line, "schedule=R0,R1,M0,M1,W0,W1"));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(res->line, "value=1"));
+	cfg = test_cfg(test, slot, "schedule", "R0,M0,W0,R1,M1,W1", NULL);
+	KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
+	KUNIT_EXPECT_EQ(test, res->observed, 2ULL);
+	KUNIT_EXPECT_EQ(test, res->anomalies, 0ULL);
+}
+
+/* Bad schedules are refused and leave the configuration as it was. */
+static void schedule_refused(struct kunit *test)
+{
+	static const char *const bad[] = {
+		"R0 R1 M0 M1 W0",		/* a missing step */
+		"M0 R0 W0 R1 M1 W1",		/* a thread out of its order */
+		"R0 R1 M0 M1 W0 W1 W1",		/* too long, a step twice */
+		"X0 R1 M0 M1 W0 W1",		/* unknown step */
+		"R0 R2 M0 M2 W0 W2",		/* no thread 2 */
+		"R0R1 M0 M1 W0 W1",		/* no separator */
+		"R0 R1 M0 M1 W0 W1 R0 R1 M0 M1 W0 W1 R0 R1 M0 M1 W0",
+		"",
+	};
+	struct racelab_slot *slot = racelab_slot_find("counter");
+	struct racelab_slot *torn = racelab_slot_find("torn-read");
+	struct racelab_cfg *cfg = test_cfg(test, slot, NULL);
+	struct racelab_cfg *before = test_cfg(test, slot, NULL);
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		KUNIT_EXPECT_EQ_MSG(test, racelab_knob_parse(slot->scn, cfg,
+							     "schedule", bad[i]),
+				    -EINVAL, "\"%s\"", bad[i]);
+		KUNIT_EXPECT_EQ(test, memcmp(cfg, before, sizeof(*cfg)), 0);
+	}
+	/* A scenario without schedules has no such knob. */
+	KUNIT_EXPECT_EQ(test, racelab_knob_parse(torn->scn, cfg, "schedule",
+						 "R0 R1"), -EINVAL);
+	/* "none" clears a schedule. */
+	KUNIT_EXPECT_EQ(test, racelab_knob_parse(slot->scn, cfg, "schedule",
+						 "R0 M0 W0 R1 M1 W1"), 0);
+	KUNIT_EXPECT_EQ(test, cfg->script.nr, 6U);
+	KUNIT_EXPECT_EQ(test, racelab_knob_parse(slot->scn, cfg, "schedule",
+						 "none"), 0);
+	KUNIT_EXPECT_EQ(test, cfg->script.nr, 0U);
+}
+
+/*
+ * KCSAN expectations, the technique of kernel/kcsan/kcsan_test.c: KCSAN's
+ * reports are captured from the console tracepoint (found by name, so the
+ * module needs no symbol the tracepoint may not export) and matched against
+ * the functions a mode's racy accesses live in. A data race is reported at
+ * most once per pair in KCSAN_REPORT_ONCE_IN_MS (3000 ms): every watch lasts
+ * longer than that.
+ */
+#define KCSAN_WATCH_MS		3500
+#define KCSAN_MAX_REPORTS	32
+
+static struct {
+	spinlock_t lock;	/* the probe runs in any context */
+	unsigned int nr;
+	char line[KCSAN_MAX_REPORTS][160];
+} kcsan_seen = {
+	.lock = __SPIN_LOCK_UNLOCKED(kcsan_seen.lock),
+};
+
+static struct tracepoint *console_tp;
+
+static void kcsan_probe_console(void *ignore, const char *buf, size_t len)
+{
+	const char *hit = strnstr(buf, "BUG: KCSAN: ", len);
+	unsigned long flags;
+
+	if (!hit)
+		return;
+	spin_lock_irqsave(&kcsan_seen.lock, flags);
+	if (kcsan_seen.nr < KCSAN_MAX_REPORTS) {
+		size_t n = min_t(size_t, len - (hit - buf),
+				 sizeof(kcsan_seen.line[0]) - 1);
+
+		memcpy(kcsan_seen.line[kcsan_seen.nr], hit, n);
+		kcsan_seen.line[kcsan_seen.nr][n] = '\0';
+		kcsan_seen.nr++;
+	}
+	spin_unlock_irqrestore(&kcsan_seen.lock, flags);
+}
+
+static void kcsan_find_console(struct tracepoint *tp, void *priv)
+{
+	if (!strcmp(tp->name, "console"))
+		console_tp = tp;
+}
+
+static void kcsan_seen_clear(void)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&kcsan_seen.lock, flags);
+	kcsan_seen.nr = 0;
+	spin_unlock_irqrestore(&kcsan_seen.lock, flags);
+}
+
+/* A captured report that names one of @funcs ("a|b|c") in racelab. */
+static bool kcsan_seen_match(const char *funcs, char *out, size_t size)
+{
+	unsigned long flags;
+	bool found = false;
+	unsigned int i;
+
+	spin_lock_irqsave(&kcsan_seen.lock, flags);
+	for (i = 0; i < kcsan_seen.nr && !found; i++) {
+		const char *f = funcs;
+
+		if (!strstr(kcsan_seen.line[i], "[racelab]") &&
+		    !strstr(kcsan_seen.line[i], "racelab"))
+			continue;
+		while (*f && !found) {
+			size_t n = strcspn(f, "|");
+			char name[48];
+
+			snprintf(name, sizeof(name), " %.*s", (int)n, f);
+			found = strstr(kcsan_seen.line[i], name);
+			f += n + (f[n] == '|');
+		}
+		if (found)
+			strscpy(out, kcsan_seen.line[i], size);
+	}
+	if (!found && kcsan_seen.nr)
+		strscpy(out, kcsan_seen.line[0], size);
+	spin_unlock_irqrestore(&kcsan_seen.lock, flags);
+	return found;
+}
+
+static unsigned int kcsan_seen_racelab(char *out, size_t size)
+{
+	unsigned long flags;
+	unsigned int i, n = 0;
+
+	spin_lock_irqsave(&kcsan_seen.lock, flags);
+	for (i = 0; i < kcsan_seen.nr; i++) {
+		if (strstr(kcsan_seen.line[i], "racelab")) {
+			if (!n)
+				strscpy(out, kcsan_seen.line[i], size);
+			n++;
+		}
+	}
+	spin_unlock_irqrestore(&kcsan_seen.lock, flags);
+	return n;
+}
+
+struct kcsan_case {
+	const char *scn, *mode, *amp;
+	unsigned long iterations;
+	const char *funcs;	/* expected in the report; NULL: no report */
+};
+
+/*
+ * Plain racy accesses are data races and KCSAN names them. split-lock,
+ * atomic-read-set and seqcount-broken have none (every access is locked,
+ * atomic or inside a seqlock section) and their invariant still breaks:
+ * data race is a subset of race condition. Each absence case comes after
+ * its scenario's reported case and watches at least as long.
+ */
+static const struct kcsan_case kcsan_cases[] = {
+	{ "counter", "none", "none", 20000, "counter_none_inc" },
+	{ "counter", "atomic-read-set", "none", 20000, NULL },
+	{ "counter", "lock-per-thread", "none", 20000,
+	  "counter_lock_per_thread_inc" },
+	{ "check-then-act", "none", "delay:1000", 2000, "ca_none_take|ca_none_give" },
+	{ "check-then-act", "split-lock", "delay:1000", 2000, NULL },
+	{ "torn-read", "none", "delay:1000", 2000,
+	  "tr_none_write|tr_none_read|tr_move|tr_sum" },
+	{ "torn-read", "seqcount-broken", "delay:1000", 2000, NULL },
+	{ "rcu-pointer", "in-place", "delay:1000", 2000,
+	  "rp_in_place_write|rp_rcu_read|rp_check" },
+	{ "rcu-pointer", "free-too-early", "delay:1000", 2000,
+	  "rp_poison|rp_rcu_read|rp_check" },
+	{ "rcu-list", "in-place", "delay:1000", 1000,
+	  "rl_in_place_write|rl_rcu_walk|rl_check" },
+};
+
+static void kcsan_case_desc(const struct kcsan_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s/%s %s", c->scn, c->mode,
+		 c->funcs ? "reported" : "not reported");
+}
+
+KUNIT_ARRAY_PARAM(kcsan, kcsan_cases, kcsan_case_desc);
+
+static void kcsan_expectation(struct kunit *test)
+{
+	const struct kcsan_case *c = test->param_value;
+	struct racelab_slot *slot = racelab_slot_find(c->scn);
+	struct racelab_result *res = test_result(test);
+	u64 anomalies = 0, start, elapsed_ms;
+	unsigned int runs = 0;
+	char iters[24], report[160] = "";
+	struct racelab_cfg *cfg;
+	bool seen = false;
+
+	if (!IS_ENABLED(CONFIG_KCSAN))
+		kunit_skip(test, "needs CONFIG_KCSAN");
+	if (!console_tp)
+		kunit_skip(test, "no console tracepoint (CONFIG_TRACEPOINTS)");
+	snprintf(iters, sizeof(iters), "%lu", c->iterations);
+	cfg = test_cfg(test, slot, "mode", c->mode, "iterations", iters,
+		       "amplifier", c->amp, NULL);
+
+	kcsan_seen_clear();
+	start = ktime_get_ns();
+	do {
+		runs++;
+		KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
+		anomalies += res->anomalies;
+		elapsed_ms = div_u64(ktime_get_ns() - start, NSEC_PER_MSEC);
+		if (c->funcs)
+			seen = kcsan_seen_match(c->funcs, report, sizeof(report));
+		/* A present report ends the watch; an absent one lasts it out. */
+	} while ((c->funcs ? !seen : true) && elapsed_ms < KCSAN_WATCH_MS);
+
+	kunit_info(test, "%u run(s), %llu ms, %llu anomalies: %s\n", runs,
+		   elapsed_ms, anomalies, report[0] ? report : "no KCSAN report");
+	if (c->funcs) {
+		KUNIT_EXPECT_TRUE_MSG(test, seen, "no report naming %s in %llu ms",
+				      c->funcs, elapsed_ms);
+	} else {
+		KUNIT_EXPECT_EQ_MSG(test, kcsan_seen_racelab(report, sizeof(report)),
+				    0U, "unexpected: %s", report);
+		/* The race condition is still there, without a data race. */
+		KUNIT_EXPECT_GT(test, anomalies, 0ULL);
+	}
+}
+
+static int racelab_suite_init(struct kunit_suite *suite)
+{
+	if (IS_ENABLED(CONFIG_KCSAN)) {
+		for_each_kernel_tracepoint(kcsan_find_console, NULL);
+		if (console_tp &&
+		    tracepoint_probe_register(console_tp, kcsan_probe_console,
+					      NULL))
+			console_tp = NULL;
+	}
+	return 0;
+}
+
+static void racelab_suite_exit(struct kunit_suite *suite)
+{
+	if (console_tp) {
+		tracepoint_probe_unregister(console_tp, kcsan_probe_console, NULL);
+		tracepoint_synchronize_unregister();
+		console_tp = NULL;
+	}
+}
+
 static struct kunit_case racelab_cases[] = {
 	KUNIT_CASE_PARAM(knob_parse, knob_gen_params),
 	KUNIT_CASE(knob_refuses_sleep_in_spinlock),
@@ -453,6 +823,11 @@ static struct kunit_case racelab_cases[] = {
 	KUNIT_CASE(scenario_rules),
 	KUNIT_CASE(counter_expected_exact),
 	KUNIT_CASE(mp_plain_tso),
+	KUNIT_CASE(schedule_named),
+	KUNIT_CASE(schedule_refused),
+	KUNIT_CASE(schedule_counter_all),
+	KUNIT_CASE(schedule_check_act_all),
+	KUNIT_CASE_PARAM(kcsan_expectation, kcsan_gen_params),
 	KUNIT_CASE_PARAM(fixed_exact, fixed_gen),
 	KUNIT_CASE_PARAM(racy_shows_anomaly, racy_gen),
 	{}
@@ -460,6 +835,8 @@ static struct kunit_case racelab_cases[] = {
 
 static struct kunit_suite racelab_suite = {
 	.name = "racelab",
+	.suite_init = racelab_suite_init,
+	.suite_exit = racelab_suite_exit,
 	.test_cases = racelab_cases,
 };
 

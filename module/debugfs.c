@@ -4,6 +4,8 @@
  *
  *   /sys/kernel/debug/racelab/<scenario>/{mode,threads,iterations,
  *                              duration_ms,amplifier,cpus}  knobs, 0600
+ *   /sys/kernel/debug/racelab/<scenario>/schedule  a schedule to replay, 0600
+ *                              (scenarios that can replay one)
  *   /sys/kernel/debug/racelab/<scenario>/run    write start|stop, read state
  *   /sys/kernel/debug/racelab/<scenario>/stats  live state and last verdict
  *   /proc/racelab                                last result of every scenario
@@ -196,6 +198,10 @@ static int racelab_stats_show(struct seq_file *m, void *v)
 				 sizeof(buf));
 		seq_printf(m, " %s=%s", racelab_knobs[i], buf);
 	}
+	if (scn->script) {
+		racelab_script_show(&slot->cfg.script, buf, sizeof(buf), ',');
+		seq_printf(m, " schedule=%s", buf);
+	}
 	seq_puts(m, "\n");
 	if (slot->run) {
 		struct racelab_run *run = slot->run;
@@ -273,6 +279,9 @@ int racelab_debugfs_init(struct racelab_slot *slots, unsigned int nr)
 		for (k = 0; k < ARRAY_SIZE(racelab_knobs); k++)
 			debugfs_create_file(racelab_knobs[k], 0600, slot->dir,
 					    slot, &racelab_knob_fops);
+		if (slot->scn->script)
+			debugfs_create_file("schedule", 0600, slot->dir, slot,
+					    &racelab_knob_fops);
 		debugfs_create_file("run", 0600, slot->dir, slot,
 				    &racelab_run_fops);
 		debugfs_create_file("stats", 0400, slot->dir, slot,

@@ -145,7 +145,8 @@ int racelab_cfg_validate(const struct racelab_scenario *scn,
  * __racelab_knob_parse() - parse one knob value into a configuration
  * @scn:  the scenario
  * @cfg:  the configuration; left unchanged on error
- * @knob: knob name: mode, threads, iterations, duration_ms, amplifier, cpus
+ * @knob: knob name: mode, threads, iterations, duration_ms, amplifier, cpus,
+ *        schedule (scenarios that replay schedules)
  * @val:  the value, without trailing white space
  * @whole: check the whole result with racelab_cfg_validate(), else only
  *        with the generic rules of racelab_cfg_check()
@@ -192,6 +193,14 @@ static int __racelab_knob_parse(const struct racelab_scenario *scn,
 		err = racelab_parse_amp(val, tmp);
 	} else if (!strcmp(knob, "cpus")) {
 		err = racelab_parse_cpus(val, tmp);
+	} else if (!strcmp(knob, "schedule") && scn->script) {
+		if (!strcmp(val, "none")) {
+			memset(&tmp->script, 0, sizeof(tmp->script));
+			err = 0;
+		} else {
+			err = racelab_script_parse(scn->script, val,
+						   &tmp->script);
+		}
 	}
 
 	if (!err)
@@ -277,6 +286,8 @@ int racelab_cfg_show(const struct racelab_scenario *scn,
 		}
 		return scnprintf(buf, len, "none");
 	}
+	if (!strcmp(knob, "schedule") && scn->script)
+		return racelab_script_show(&cfg->script, buf, len, ' ');
 	if (!strcmp(knob, "cpus")) {
 		if (!cfg->pinned)
 			return scnprintf(buf, len, "any");

@@ -23,6 +23,7 @@ static const struct racelab_scenario *const racelab_scenarios[] = {
 	&racelab_ordering_scenario,
 	&racelab_aba_scenario,
 	&racelab_false_sharing_scenario,
+	&racelab_lockdep_scenario,
 };
 
 static struct racelab_slot racelab_slots[ARRAY_SIZE(racelab_scenarios)];

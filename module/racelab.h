@@ -27,6 +27,21 @@
 #define RACELAB_EXTRA_MAX	256
 #define RACELAB_VERDICT_MAX	640
 
+#define RACELAB_SCRIPT_MAX	16	/* steps in a schedule */
+#define RACELAB_SCRIPT_THREADS	2
+
+/**
+ * struct racelab_script - a schedule: which thread runs which step, in order
+ * @nr:     steps
+ * @thread: thread of each step
+ * @step:   letter of each step, as in racelab_script_ops.steps
+ */
+struct racelab_script {
+	unsigned int nr;
+	u8 thread[RACELAB_SCRIPT_MAX];
+	char step[RACELAB_SCRIPT_MAX];
+};
+
 /* What a mode is meant to show. */
 enum racelab_kind {
 	RACELAB_RACY,		/* the race itself */
@@ -99,6 +114,19 @@ struct racelab_result {
 };
 
 /**
+ * struct racelab_script_ops - how a scenario replays a schedule
+ * @steps:   letters of one thread's steps, in order ("RMW": read, modify,
+ *           write)
+ * @exec:    run one step of one thread on run->priv
+ * @verdict: fill expected/observed/anomalies and extra from the final state
+ */
+struct racelab_script_ops {
+	const char *steps;
+	void (*exec)(struct racelab_run *run, unsigned int thread, char step);
+	void (*verdict)(struct racelab_run *run, struct racelab_result *res);
+};
+
+/**
  * struct racelab_scenario - a race and its modes
  * @name:     directory name under debugfs racelab/
  * @about:    one line saying what races
@@ -107,6 +135,7 @@ struct racelab_result {
  * @nr_modes: entries in @modes
  * @validate: optional: refuse a configuration the scenario cannot run
  *            (-EINVAL), on top of the generic checks
+ * @script:   optional: schedules this scenario can replay
  * @setup:    allocate and reset run->priv before the threads start
  * @verdict:  fill expected/observed/anomalies of @res from the final state
  * @teardown: free run->priv
@@ -118,6 +147,7 @@ struct racelab_scenario {
 	const struct racelab_mode *modes;
 	unsigned int nr_modes;
 	int (*validate)(const struct racelab_cfg *cfg);
+	const struct racelab_script_ops *script;
 	int (*setup)(struct racelab_run *run);
 	void (*verdict)(struct racelab_run *run, struct racelab_result *res);
 	void (*teardown)(struct racelab_run *run);
@@ -133,6 +163,7 @@ struct racelab_scenario {
  * @amp_arg:    ns for RACELAB_AMP_DELAY, us for RACELAB_AMP_SLEEP
  * @pinned:     bind thread i to the i-th CPU of @cpus (round robin)
  * @cpus:       CPUs to pin to
+ * @script:     a schedule to replay instead of a free run, if @script.nr
  */
 struct racelab_cfg {
 	unsigned int mode;
@@ -143,6 +174,7 @@ struct racelab_cfg {
 	unsigned int amp_arg;
 	bool pinned;
 	struct cpumask cpus;
+	struct racelab_script script;
 };
 
 /* One racing kthread. */
@@ -246,7 +278,15 @@ int racelab_run_sync(struct racelab_slot *slot, const struct racelab_cfg *cfg,
 const char *racelab_kind_name(enum racelab_kind kind);
 const char *racelab_verdict_name(const struct racelab_result *res);
 
+int racelab_script_parse(const struct racelab_script_ops *ops, const char *val,
+			 struct racelab_script *out);
+int racelab_script_show(const struct racelab_script *s, char *buf, size_t len,
+			char sep);
+
 /* Core internals shared between core files. */
+int racelab_script_run(const char *name, const struct racelab_script *script,
+		       const struct racelab_script_ops *ops,
+		       struct racelab_run *run);
 int racelab_execute(struct racelab_slot *slot, const struct racelab_cfg *cfg,
 		    struct racelab_result *res);
 int racelab_claim(struct racelab_slot *slot);
@@ -277,5 +317,6 @@ extern const struct racelab_scenario racelab_rcu_list_scenario;
 extern const struct racelab_scenario racelab_ordering_scenario;
 extern const struct racelab_scenario racelab_aba_scenario;
 extern const struct racelab_scenario racelab_false_sharing_scenario;
+extern const struct racelab_scenario racelab_lockdep_scenario;
 
 #endif /* _RACELAB_H */

@@ -167,7 +167,7 @@ static void racelab_format(const struct racelab_run *run,
 	u64 per_thread = div_u64(res->ops, cfg->threads);
 
 	res->mode = run->mode;
-	res->threads = cfg->threads;
+	res->threads = cfg->script.nr ? RACELAB_SCRIPT_THREADS : cfg->threads;
 	racelab_cfg_show(run->scn, cfg, "amplifier", res->amp, sizeof(res->amp));
 	if (!cfg->pinned && (run->scn->flags & RACELAB_SCN_PIN))
 		scnprintf(cpus, sizeof(cpus), "%*pbl",
@@ -175,6 +175,18 @@ static void racelab_format(const struct racelab_run *run,
 	else
 		racelab_cfg_show(run->scn, cfg, "cpus", cpus, sizeof(cpus));
 	racelab_clocksource(clk, sizeof(clk));
+	if (cfg->script.nr) {
+		char sched[3 * RACELAB_SCRIPT_MAX + 1];
+
+		/* A replay: the schedule says everything, timing means nothing. */
+		racelab_script_show(&cfg->script, sched, sizeof(sched), ',');
+		snprintf(res->line, sizeof(res->line),
+			 "scenario=%s mode=schedule kind=%s threads=%u schedule=%s expected=%llu observed=%llu anomalies=%llu verdict=%s %s",
+			 run->scn->name, racelab_kind_name(RACELAB_RACY),
+			 res->threads, sched, res->expected, res->observed,
+			 res->anomalies, racelab_verdict_name(res), res->extra);
+		return;
+	}
 
 	snprintf(res->line, sizeof(res->line),
 		 "scenario=%s mode=%s kind=%s threads=%u cpus=%s iterations=%lu amplifier=%s expected=%llu observed=%llu anomalies=%llu verdict=%s ops=%llu ns_per_op=%llu duration_ns=%llu clocksource=%s%s%s",
@@ -196,6 +208,35 @@ static void racelab_publish(struct racelab_slot *slot, struct racelab_run *run)
 	mutex_unlock(&slot->lock);
 }
 
+/* A replay: two threads take turns as the schedule says. */
+static int racelab_execute_script(struct racelab_slot *slot,
+				  const struct racelab_cfg *cfg,
+				  struct racelab_result *res)
+{
+	const struct racelab_scenario *scn = slot->scn;
+	struct racelab_run *run;
+	int err;
+
+	run = kzalloc(struct_size(run, thr, RACELAB_SCRIPT_THREADS), GFP_KERNEL);
+	if (!run)
+		return -ENOMEM;
+	run->scn = scn;
+	run->mode = &scn->modes[cfg->mode];
+	run->cfg = *cfg;
+	err = scn->setup(run);
+	if (!err)
+		err = racelab_script_run(scn->name, &cfg->script, scn->script,
+					 run);
+	if (!err) {
+		memset(res, 0, sizeof(*res));
+		scn->script->verdict(run, res);
+		racelab_format(run, res);
+	}
+	scn->teardown(run);
+	kfree(run);
+	return err;
+}
+
 /**
  * racelab_execute() - do one run of a claimed slot and fill in its verdict
  * @slot: the scenario's slot, claimed with racelab_claim()
@@ -211,6 +252,9 @@ int racelab_execute(struct racelab_slot *slot, const struct racelab_cfg *cfg,
 	struct racelab_run *run;
 	unsigned int i, created = 0;
 	int err;
+
+	if (cfg->script.nr)
+		return racelab_execute_script(slot, cfg, res);
 
 	run = kzalloc(struct_size(run, thr, cfg->threads), GFP_KERNEL);
 	if (!run)
@@ -260,9 +304,18 @@ int racelab_execute(struct racelab_slot *slot, const struct racelab_cfg *cfg,
 	smp_store_release(&run->go, true);
 	wake_up_all(&run->gate);
 
-	/* TASK_IDLE: a long run is not a hung task. */
-	wait_event_idle(run->done, !atomic_read(&run->live) ||
-			READ_ONCE(run->stop));
+	/*
+	 * TASK_IDLE: a long run is not a hung task. With a time limit, the
+	 * runner enforces it even on threads stuck in their step (a real
+	 * deadlock): kthread_stop() interrupts their interruptible waits.
+	 */
+	if (!cfg->duration_ms)
+		wait_event_idle(run->done, !atomic_read(&run->live) ||
+				READ_ONCE(run->stop));
+	else if (!wait_event_idle_timeout(run->done, !atomic_read(&run->live) ||
+					  READ_ONCE(run->stop),
+					  msecs_to_jiffies(cfg->duration_ms + 1000)))
+		WRITE_ONCE(run->stop, true);
 	for (i = 0; i < created; i++)
 		kthread_stop(run->thr[i].task);
 	racelab_publish(slot, NULL);

@@ -43,6 +43,7 @@ struct ca_pool {
 struct ca_state {
 	spinlock_t lock;	/* modes split-lock and spinlock */
 	struct ca_pool pool[2];
+	bool ok[RACELAB_SCRIPT_THREADS];	/* a replayed thread's check */
 };
 
 enum { CA_ACCOUNT, CA_SEAT };
@@ -264,9 +265,46 @@ static void ca_teardown(struct racelab_run *run)
 	run->priv = NULL;
 }
 
+/*
+ * Replay on the account: C checks the balance, A withdraws if the check
+ * said yes. The deposit covers one withdrawal.
+ */
+static void ca_script_exec(struct racelab_run *run, unsigned int thread,
+			   char step)
+{
+	struct ca_state *s = ca_of(run);
+	struct ca_pool *p = &s->pool[CA_ACCOUNT];
+
+	if (step == 'C') {
+		s->ok[thread] = p->avail >= p->amount;
+	} else if (step == 'A' && s->ok[thread]) {
+		p->avail -= p->amount;
+		ca_took(p, p->avail);
+	}
+}
+
+static void ca_script_verdict(struct racelab_run *run,
+			      struct racelab_result *res)
+{
+	struct ca_pool *p = &ca_of(run)->pool[CA_ACCOUNT];
+
+	res->expected = p->capacity / p->amount;
+	res->observed = atomic_long_read(&p->takes);
+	res->anomalies = atomic_long_read(&p->over);
+	snprintf(res->extra, sizeof(res->extra), "withdrawals=%ld balance=%ld",
+		 atomic_long_read(&p->takes), p->avail);
+}
+
+static const struct racelab_script_ops ca_script = {
+	.steps = "CA",
+	.exec = ca_script_exec,
+	.verdict = ca_script_verdict,
+};
+
 const struct racelab_scenario racelab_check_act_scenario = {
 	.name = "check-then-act",
 	.about = "two ATMs, one account; two passengers, one seat",
+	.script = &ca_script,
 	.modes = ca_modes,
 	.nr_modes = ARRAY_SIZE(ca_modes),
 	.setup = ca_setup,

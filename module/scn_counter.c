@@ -28,6 +28,7 @@ struct counter_state {
 	spinlock_t lock;	/* mode spinlock */
 	struct mutex mutex;	/* mode mutex */
 	struct mutex own[RACELAB_MAX_THREADS];	/* lock-per-thread */
+	long local[RACELAB_SCRIPT_THREADS];	/* a replayed thread's v */
 };
 
 static struct counter_state *counter_of(struct racelab_run *run)
@@ -275,9 +276,46 @@ static void counter_teardown(struct racelab_run *run)
 	run->priv = NULL;
 }
 
+/* Replay: R reads the counter, M adds 1 to the thread's copy, W writes it. */
+static void counter_script_exec(struct racelab_run *run, unsigned int thread,
+				char step)
+{
+	struct counter_state *c = counter_of(run);
+
+	switch (step) {
+	case 'R':
+		c->local[thread] = c->value;
+		break;
+	case 'M':
+		c->local[thread]++;
+		break;
+	case 'W':
+		c->value = c->local[thread];
+		break;
+	}
+}
+
+static void counter_script_verdict(struct racelab_run *run,
+				   struct racelab_result *res)
+{
+	struct counter_state *c = counter_of(run);
+
+	res->expected = RACELAB_SCRIPT_THREADS;
+	res->observed = c->value;
+	res->anomalies = res->expected - min_t(u64, res->expected, c->value);
+	snprintf(res->extra, sizeof(res->extra), "value=%ld", c->value);
+}
+
+static const struct racelab_script_ops counter_script = {
+	.steps = "RMW",
+	.exec = counter_script_exec,
+	.verdict = counter_script_verdict,
+};
+
 const struct racelab_scenario racelab_counter_scenario = {
 	.name = "counter",
 	.about = "lost update: concurrent counter++",
+	.script = &counter_script,
 	.modes = counter_modes,
 	.nr_modes = ARRAY_SIZE(counter_modes),
 	.setup = counter_setup,

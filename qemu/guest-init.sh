@@ -33,6 +33,26 @@ check_cpus() {
 	[ "$n" = "${rl_cpus:-$n}" ]
 }
 
+# One lockdep experiment: the lab boots once per experiment.
+lockdep_experiment() {
+	d=/sys/kernel/debug/racelab/lockdep
+	threads=1
+	duration=0
+	[ "$1" = real-deadlock ] && threads=2 && duration=3000
+	echo 1 > $d/threads && echo 1 > $d/iterations &&
+	echo $duration > $d/duration_ms && echo "$1" > $d/mode &&
+	echo $threads > $d/threads && echo start > $d/run || return 1
+	while [ "$(cat $d/run)" != idle ]; do sleep 0.1; done
+	sed -n 's/^last: //p' $d/stats
+}
+
+# debug_locks is 1 until a lock checker has reported (and turned off).
+check_debug_locks() {
+	v=$(awk '/debug_locks:/ { print $2 }' /proc/lockdep_stats)
+	echo "debug_locks=$v"
+	[ "$v" = "${1:-1}" ]
+}
+
 check_clocksource() {
 	cs=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)
 	echo "clocksource=$cs"
@@ -48,15 +68,24 @@ export RACELAB_KO=/lib/modules/racelab.ko
 
 case "$rl_mode" in
 test)
+	if [ -f /lib/modules/racelab_controls.ko ]; then
+		echo "racelab-lab: KASAN positive control" > /dev/kmsg
+		insmod /lib/modules/racelab_controls.ko 2>/dev/null
+	fi
 	echo "racelab-lab: KUnit" > /dev/kmsg
 	insmod /lib/modules/racelab_kunit.ko
 	section kunit cat /sys/kernel/debug/kunit/racelab/results
 	rmmod racelab_kunit
 	section kselftest-racelab_knobs /selftests/racelab/racelab_knobs
 	section kselftest-racelab_modules /selftests/racelab/racelab_modules.sh
+	section debug-locks check_debug_locks 1
 	;;
 demo)
 	section demo /demo.sh
+	;;
+lockdep)
+	section "lockdep-$rl_exp" lockdep_experiment "$rl_exp"
+	section debug-locks check_debug_locks "${rl_debug_locks:-1}"
 	;;
 shell)
 	setsid cttyhack sh

@@ -99,6 +99,9 @@ def main():
                     help="section that must be present (repeatable)")
     ap.add_argument("--allow", action="append", default=[],
                     help="console regex a test expects (repeatable)")
+    ap.add_argument("--expect-console", action="append", default=[],
+                    help="text that must appear on the console; lines with it "
+                         "are expected reports (repeatable)")
     args = ap.parse_args()
 
     results = os.path.join(args.logdir, "results.log")
@@ -155,7 +158,14 @@ def main():
 
     # Unexpected kernel reports on the console.
     clog = open(console, errors="replace").read() if os.path.exists(console) else ""
-    allowed = [re.compile(a) for a in args.allow]
+    allowed = [re.compile(a) for a in args.allow] + \
+        [re.compile(re.escape(e)) for e in args.expect_console]
+    for e in args.expect_console:
+        seen_line = next((l.strip() for l in clog.splitlines() if e in l), None)
+        rows.append(("expect: " + e[:40], int(bool(seen_line)),
+                     int(not seen_line), 0, (seen_line or "NOT SEEN")[:60]))
+        if not seen_line:
+            failures.append("console: expected '%s' not seen" % e)
     bad = []
     for line in clog.splitlines():
         if any(re.search(p, line) for p in CONSOLE_REPORTS) and \

@@ -27,6 +27,7 @@
 
 static const char *const knobs[] = {
 	"mode", "threads", "iterations", "duration_ms", "amplifier", "cpus",
+	"schedule",
 };
 
 /*
@@ -108,7 +109,7 @@ static void snapshot(char *buf, size_t len)
 	buf[0] = '\0';
 	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
 		if (get(knobs[i], val, sizeof(val)))
-			snprintf(val, sizeof(val), "<unreadable>");
+			snprintf(val, sizeof(val), "<none>");
 		n += snprintf(buf + n, len - n, "%s=%s ", knobs[i], val);
 	}
 }
@@ -225,6 +226,11 @@ static void test_permissions(void)
 				ok = false;
 			}
 		}
+		/* Only scenarios that replay schedules have the knob. */
+		if (!strcmp(scn, "counter") || !strcmp(scn, "check-then-act"))
+			ok = ok && mode_is(path_of("schedule"), 0600, &is);
+		else
+			ok = ok && access(path_of("schedule"), F_OK);
 		ksft_test_result(ok, "permissions of %s/*\n", scn);
 	}
 	scn = "counter";
@@ -458,6 +464,49 @@ static void test_bad_input(void)
 	}
 }
 
+/* A schedule replays one exact interleaving: the same outcome every time. */
+static void test_schedule(void)
+{
+	static const struct {
+		const char *scn, *sched, *shown, *value;
+		unsigned long long anomalies;
+	} cases[] = {
+		{ "counter", "R0 R1 M0 M1 W0 W1", "R0,R1,M0,M1,W0,W1", "value=1", 1 },
+		{ "counter", "R0 M0 W0 R1 M1 W1", "R0,M0,W0,R1,M1,W1", "value=2", 0 },
+		{ "check-then-act", "C0 C1 A0 A1", "C0,C1,A0,A1", "balance=-20", 1 },
+		{ "check-then-act", "C0 A0 C1 A1", "C0,A0,C1,A1", "balance=40", 0 },
+	};
+	char line[1024], stats[4096], before[2048], after[2048];
+	size_t i;
+	int err;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		bool ok = true;
+		int round;
+
+		scn = cases[i].scn;
+		/* Twice: a replay gives the same outcome every time. */
+		for (round = 0; round < 2 && ok; round++) {
+			ok = !put("schedule", cases[i].sched) &&
+			     !run_once(line, sizeof(line)) &&
+			     strstr(line, cases[i].shown) &&
+			     strstr(line, cases[i].value) &&
+			     num(line, "anomalies") == cases[i].anomalies;
+		}
+		ok = ok && !read_path(path_of("stats"), stats, sizeof(stats)) &&
+		     strstr(stats, cases[i].shown);
+		ksft_test_result(ok, "%s schedule %s: %s, twice\n", scn,
+				 cases[i].sched, cases[i].value);
+		put("schedule", "none");
+	}
+	scn = "counter";
+	snapshot(before, sizeof(before));
+	err = put("schedule", "M0 R0 W0 R1 M1 W1");
+	snapshot(after, sizeof(after));
+	ksft_test_result(err == -EINVAL && !strcmp(before, after),
+			 "schedule out of a thread's order: %s\n", strerror(-err));
+}
+
 /* While a run is in flight: -EBUSY for start and knobs; stop ends it. */
 static void test_busy(void)
 {
@@ -523,7 +572,7 @@ int main(void)
 	if (stat(DIR, &st))
 		ksft_exit_skip("%s missing: load racelab.ko, mount debugfs\n", DIR);
 	ksft_set_plan(ARRAY_SIZE(plans) + 1 + 1 + count_modes() + 1 + 1 +
-		      20 + 1 + 2 + 1 + 6 + 2);
+		      20 + 1 + 2 + 1 + 5 + 6 + 2);
 
 	test_permissions();
 	test_unprivileged();
@@ -535,6 +584,7 @@ int main(void)
 	test_proc();
 	test_mode_listing();
 	test_bad_input();
+	test_schedule();
 	test_busy();
 	test_scenario_rules();
 	ksft_finished();
