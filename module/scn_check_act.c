@@ -88,8 +88,8 @@ static noinline void ca_none_give(struct ca_state *s, struct ca_pool *p)
 	p->avail = p->avail + p->amount;
 }
 
-static noinline bool ca_split_take(struct ca_state *s, struct ca_pool *p,
-				   struct racelab_thread *t)
+static noinline bool ca_split_lock_take(struct ca_state *s, struct ca_pool *p,
+					struct racelab_thread *t)
 {
 	bool enough;
 	long left;
@@ -168,7 +168,7 @@ struct ca_ops {
 
 static const struct ca_ops ca_ops[] = {
 	{ ca_none_take, ca_none_give },
-	{ ca_split_take, ca_locked_give },
+	{ ca_split_lock_take, ca_locked_give },
 	{ ca_spinlock_take, ca_locked_give },
 	{ ca_cmpxchg_take, ca_cmpxchg_give },
 };

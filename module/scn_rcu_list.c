@@ -173,7 +173,7 @@ static noinline bool rl_rcu_write(struct rl_state *s, struct racelab_thread *t)
 }
 
 /* Reusing a removed entry before a grace period, made visible: poison. */
-static noinline void rl_poison(struct rl_entry *e)
+static noinline void rl_free_too_early_poison(struct rl_entry *e)
 {
 	e->magic = 0;
 	e->val = RL_POISON;
@@ -194,7 +194,8 @@ static noinline bool rl_free_too_early_write(struct rl_state *s,
 	old = rl_rotate(s, e);
 	spin_unlock(&s->lock);
 	if (old) {
-		rl_poison(old);		/* "kfree(old)" with no grace period */
+		/* "kfree(old)" with no grace period */
+		rl_free_too_early_poison(old);
 		atomic_long_inc(&s->pending);
 		call_rcu(&old->rcu, rl_free_cb);	/* the real free */
 	}

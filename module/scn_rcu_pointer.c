@@ -170,7 +170,7 @@ static noinline bool rp_in_place_write(struct rp_state *s,
 }
 
 /* What kfree() would leave to a reader, made visible: poison. */
-static noinline void rp_poison(struct rp_obj *o)
+static noinline void rp_free_too_early_poison(struct rp_obj *o)
 {
 	o->magic = 0;
 	o->a = RP_POISON;
@@ -186,7 +186,8 @@ static noinline bool rp_free_too_early_write(struct rp_state *s,
 	old = rp_replace(s);
 	if (!old)
 		return false;
-	rp_poison(old);			/* "kfree(old)" with no grace period */
+	/* "kfree(old)" with no grace period */
+	rp_free_too_early_poison(old);
 	rp_call_rcu(s, old);		/* the real free, after one */
 	return true;
 }

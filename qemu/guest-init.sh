@@ -68,17 +68,22 @@ export RACELAB_KO=/lib/modules/racelab.ko
 
 case "$rl_mode" in
 test)
-	if [ -f /lib/modules/racelab_controls.ko ]; then
-		echo "racelab-lab: KASAN positive control" > /dev/kmsg
-		insmod /lib/modules/racelab_controls.ko 2>/dev/null
-	fi
 	echo "racelab-lab: KUnit" > /dev/kmsg
+	# KCSAN samples one access in skip_watch: watch more during KUnit.
+	k=/sys/module/kcsan/parameters
+	[ -w $k/skip_watch ] && echo 400 > $k/skip_watch && echo 20 > $k/udelay_task
 	insmod /lib/modules/racelab_kunit.ko
+	[ -w $k/skip_watch ] && echo 4000 > $k/skip_watch && echo 80 > $k/udelay_task
 	section kunit cat /sys/kernel/debug/kunit/racelab/results
 	rmmod racelab_kunit
 	section kselftest-racelab_knobs /selftests/racelab/racelab_knobs
 	section kselftest-racelab_modules /selftests/racelab/racelab_modules.sh
 	section debug-locks check_debug_locks 1
+	# Last, as it turns lockdep off: KASAN must be seen to report.
+	if [ -f /lib/modules/racelab_controls.ko ]; then
+		echo "racelab-lab: KASAN positive control" > /dev/kmsg
+		insmod /lib/modules/racelab_controls.ko 2>/dev/null
+	fi
 	;;
 demo)
 	section demo /demo.sh

@@ -52,13 +52,44 @@ def read(path):
         return None
 
 
-def attribute(lines, pattern):
-    """{(scenario, mode): [report, ...]} for reports of @pattern."""
+# racelab names a mode's own access functions <prefix>_<mode>_...
+PREFIX = {"counter": "counter", "ca": "check-then-act", "tr": "torn-read",
+          "rp": "rcu-pointer", "rl": "rcu-list", "aba": "aba",
+          "fs": "false-sharing", "sb": "ordering", "mp": "ordering"}
+
+
+def mode_of_function(name, modes):
+    """The mode a function belongs to by its name, or None if shared."""
+    prefix, _, rest = name.partition("_")
+    scn = PREFIX.get(prefix)
+    if not scn:
+        return None
+    for key in modes:
+        if key[0] == scn and rest.startswith(key[1].replace("-", "_") + "_"):
+            return key
+    return None
+
+
+def attribute(lines, pattern, modes):
+    """{(scenario, mode): [report, ...]} for reports of @pattern.
+
+    A report that names a mode's own function belongs to that mode; one
+    that names only shared helpers belongs to the run it happened in, the
+    first verdict line after it. Reports outside racelab's runs (a
+    positive control) belong to none.
+    """
     out, pending = {}, []
     for line in lines or []:
         m = pattern.search(line)
         if m:
-            pending.append(m.group(0).strip())
+            report = m.group(0).strip()
+            names = re.findall(r"([a-z_0-9]+)(?:\+0x[0-9a-f]+/0x[0-9a-f]+)? \[racelab\]",
+                               report)
+            owners = {mode_of_function(n, modes) for n in names} - {None}
+            if len(owners) == 1:
+                out.setdefault(owners.pop(), []).append(report)
+            elif names:
+                pending.append(report)
             continue
         v = VERDICT.search(line)
         if v and pending:
@@ -90,9 +121,12 @@ def main():
             modes.append(key)
             kinds[key] = v.group(3)
         violations[key] = violations.get(key, 0) + int(v.group(4))
-    kcsan = attribute(kcsan_log, KCSAN)
-    kasan = attribute(kasan_log, KASAN)
-    lockdep = attribute(base, LOCKDEP)
+    kcsan = attribute(kcsan_log, KCSAN, modes)
+    kasan = attribute(kasan_log, KASAN, modes)
+    lockdep = {}
+    for line in base:
+        if LOCKDEP.search(line):
+            lockdep.setdefault(("lockdep-smp2", "boot"), []).append(line)
 
     # The lockdep scenario: one boot per experiment.
     for d in sorted(os.listdir(args.out)):
