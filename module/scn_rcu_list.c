@@ -92,8 +92,8 @@ static void rl_walked(struct rl_state *s, long n)
 }
 
 /* One entry as a reader sees it; the window is between its two halves. */
-static void rl_check(struct rl_state *s, struct rl_entry *e,
-		     struct racelab_thread *t)
+static __always_inline void rl_check(struct rl_state *s, struct rl_entry *e,
+				     struct racelab_thread *t)
 {
 	u32 magic = e->magic;
 	u64 val = e->val, chk;

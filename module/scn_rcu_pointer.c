@@ -108,8 +108,8 @@ static void rp_call_rcu(struct rp_state *s, struct rp_obj *o)
 }
 
 /* Reader side: is the object alive and whole? The window splits the read. */
-static void rp_check(struct rp_state *s, struct rp_obj *o,
-		     struct racelab_thread *t)
+static __always_inline void rp_check(struct rp_state *s, struct rp_obj *o,
+				     struct racelab_thread *t)
 {
 	u32 magic = o->magic;
 	u64 a = o->a, b;

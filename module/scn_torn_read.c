@@ -46,7 +46,7 @@ static struct tr_state *tr_of(struct racelab_run *run)
 }
 
 /* Move 10 from one account to the next, with the window between. */
-static void tr_move(struct tr_state *s, struct racelab_thread *t)
+static __always_inline void tr_move(struct tr_state *s, struct racelab_thread *t)
 {
 	unsigned long n = t->ops;
 	int from = n % TR_ACCOUNTS, to = (n + 1) % TR_ACCOUNTS;
@@ -56,7 +56,7 @@ static void tr_move(struct tr_state *s, struct racelab_thread *t)
 	s->acct[to] += 10;
 }
 
-static long tr_sum(struct tr_state *s, struct racelab_thread *t)
+static __always_inline long tr_sum(struct tr_state *s, struct racelab_thread *t)
 {
 	long sum = s->acct[0];
 	int i;
