@@ -771,7 +771,7 @@ static const struct kcsan_case kcsan_cases[] = {
 	{ "rcu-pointer", "free-too-early", "delay:1000", 2000,
 	  "rp_free_too_early_poison|rp_rcu_read" },
 	{ "rcu-list", "in-place", "delay:1000", 1000,
-	  "rl_in_place_write|rl_rcu_walk" },
+	  "rl_in_place_write|rl_walk_rcu" },
 };
 
 static void kcsan_case_desc(const struct kcsan_case *c, char *desc)

@@ -108,7 +108,7 @@ static __always_inline void rl_check(struct rl_state *s, struct rl_entry *e,
 		atomic_long_inc(&s->torn);
 }
 
-static noinline void rl_rcu_walk(struct rl_state *s, struct racelab_thread *t)
+static noinline void rl_walk_rcu(struct rl_state *s, struct racelab_thread *t)
 {
 	struct rl_entry *e;
 	unsigned int n = 0;
@@ -249,9 +249,9 @@ struct rl_ops {
 };
 
 static const struct rl_ops rl_ops[] = {
-	{ rl_rcu_walk, rl_in_place_write },
-	{ rl_rcu_walk, rl_free_too_early_write },
-	{ rl_rcu_walk, rl_rcu_write },
+	{ rl_walk_rcu, rl_in_place_write },
+	{ rl_walk_rcu, rl_free_too_early_write },
+	{ rl_walk_rcu, rl_rcu_write },
 	{ rl_locked_walk, rl_locked_write },
 };
 
