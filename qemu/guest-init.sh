@@ -37,7 +37,7 @@ check_cpus() {
 lockdep_experiment() {
 	d=/sys/kernel/debug/racelab/lockdep
 	threads=1
-	duration=0
+	duration=1000
 	[ "$1" = real-deadlock ] && threads=2 && duration=3000
 	echo 1 > $d/threads && echo 1 > $d/iterations &&
 	echo $duration > $d/duration_ms && echo "$1" > $d/mode &&

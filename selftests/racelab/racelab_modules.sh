@@ -56,7 +56,7 @@ ktap_set_plan 9
 
 # 1. Bad parameters are refused and leave nothing behind.
 ok=1
-for p in threads=0 threads=65 iterations=0 amplifier=nap autorun=nosuch \
+for p in threads=0 threads=65 duration_ms=0 amplifier=nap autorun=nosuch \
 	 mode=none "autorun=counter mode=nosuch" \
 	 "autorun=counter mode=spinlock amplifier=sleep"; do
 	# shellcheck disable=SC2086
