@@ -343,13 +343,17 @@ int racelab_execute(struct racelab_slot *slot, const struct racelab_cfg *cfg,
 	wake_up_all(&run->gate);
 
 	/*
-	 * TASK_IDLE: a long run is not a hung task. At duration_ms every
-	 * thread ends within its current step; kthread_stop() also ends the
-	 * interruptible waits of a thread stuck in a real deadlock.
+	 * An hrtimer, not jiffies: under emulation the guest loses ticks and
+	 * jiffies ran at half speed, doubling every run. The wait is
+	 * interruptible so a long run is no hung task; nothing signals a
+	 * kthread but kthread_stop(). At duration_ms every thread ends within
+	 * its current step; kthread_stop() also ends the interruptible waits
+	 * of a thread stuck in a real deadlock.
 	 */
-	if (!wait_event_idle_timeout(run->done, !atomic_read(&run->live) ||
-				     READ_ONCE(run->stop),
-				     msecs_to_jiffies(cfg->duration_ms)))
+	if (wait_event_interruptible_hrtimeout(run->done,
+					       !atomic_read(&run->live) ||
+					       READ_ONCE(run->stop),
+					       ms_to_ktime(cfg->duration_ms)))
 		WRITE_ONCE(run->expired, true);
 	for (i = 0; i < created; i++)
 		kthread_stop(run->thr[i].task);

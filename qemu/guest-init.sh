@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # /init of the racelab lab initramfs. The kernel command line says what to
-# do: rl_mode=test|demo|shell, rl_cpus=<CPUs asked of QEMU>. Results go to
+# do: rl_mode=test|demo|bench|shell, rl_cpus=<CPUs asked of QEMU>. Results go to
 # the second serial port (/dev/ttyS1), one channel for the host to judge,
 # apart from the kernel console on ttyS0. The last line is the sentinel.
 
@@ -87,6 +87,9 @@ test)
 	;;
 demo)
 	section demo /demo.sh
+	;;
+bench)
+	section bench /bench.sh "${rl_runs:-100}"
 	;;
 lockdep)
 	section "lockdep-$rl_exp" lockdep_experiment "$rl_exp"
