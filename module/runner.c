@@ -308,7 +308,9 @@ int racelab_execute(struct racelab_slot *slot, const struct racelab_cfg *cfg,
 	if (err)
 		goto out_teardown;
 
-	for (i = 0; i < cfg->threads; i++) {
+	/* Published first: creating 64 threads takes a while, stop may come. */
+	racelab_publish(slot, run);
+	for (i = 0; i < cfg->threads && !READ_ONCE(run->stop); i++) {
 		struct racelab_thread *t = &run->thr[i];
 		struct task_struct *task;
 
@@ -333,7 +335,6 @@ int racelab_execute(struct racelab_slot *slot, const struct racelab_cfg *cfg,
 		wake_up_process(task);
 	}
 
-	racelab_publish(slot, run);
 	/* Every thread at the rendezvous before the gate opens. */
 	wait_event_idle(run->done, atomic_read(&run->ready) == created ||
 			READ_ONCE(run->stop));
@@ -383,6 +384,7 @@ out_stop:
 	/* Threads never released through the gate see kthread_should_stop(). */
 	for (i = 0; i < created; i++)
 		kthread_stop(run->thr[i].task);
+	racelab_publish(slot, NULL);
 out_teardown:
 	scn->teardown(run);
 	kfree(run);
