@@ -178,6 +178,11 @@ static noinline bool ca_cmpxchg_take(struct ca_state *s, struct ca_pool *p,
 static noinline void ca_cmpxchg_give(struct ca_state *s, struct ca_pool *p)
 {
 	ca_untook(p);
+	/*
+	 * The units leave the taker's hands before they are back in the
+	 * pool: a taker that gets them must not count them held twice.
+	 */
+	smp_mb__before_atomic();
 	atomic_long_add(p->amount, &p->aavail);
 }
 
