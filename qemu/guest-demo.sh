@@ -7,6 +7,7 @@
 
 B=/sys/kernel/debug/racelab
 CPUS=$(grep -c '^processor' /proc/cpuinfo)
+. /selftests/racelab/racelab_wait.sh
 
 run() {	# scenario mode threads iterations amplifier
 	d=$B/$1
@@ -14,7 +15,13 @@ run() {	# scenario mode threads iterations amplifier
 	echo "$3" > $d/threads && echo "$4" > $d/iterations &&
 	echo "$5" > $d/amplifier 2>/dev/null &&
 	echo start > $d/run 2>/dev/null || { echo "refused by the knobs (EINVAL)"; return; }
-	while [ "$(cat $d/run)" != idle ]; do sleep 0.05; done
+	# A run ends by its deadline (duration_ms) plus 1 s: allow 10 s more.
+	limit=$(( $(cat $d/duration_ms) + 10000 ))
+	if ! rl_wait_until "$1/$2 to end" $limit rl_file_is $d/run idle > /dev/null; then
+		echo stop > $d/run
+		echo "DEMO FAILURE: the run did not end within $limit ms"
+		return
+	fi
 	sed -n 's/^last: //p' $d/stats
 }
 

@@ -8,9 +8,13 @@
 
 DIR=$(dirname "$0")
 . "$DIR/../kselftest/ktap_helpers.sh"
+. "$DIR/racelab_wait.sh"
+RL_WAIT_PREFIX="# "
 
 D=/sys/kernel/debug/racelab/counter
 CYCLES=20
+RMMOD_LIMIT_MS=5000
+RMMOD_RC=${TMPDIR:-/tmp}/racelab_modules.rmmod.$$
 
 load() {
 	if [ -n "$RACELAB_KO" ]; then
@@ -20,8 +24,16 @@ load() {
 	fi
 }
 
+# rmmod, bounded: a hung rmmod fails the test instead of hanging it.
 unload() {
-	rmmod racelab 2>/dev/null
+	rm -f "$RMMOD_RC"
+	(rmmod racelab 2>/dev/null; echo $? > "$RMMOD_RC.tmp"; mv "$RMMOD_RC.tmp" "$RMMOD_RC") &
+	pid=$!
+	rl_wait_until "rmmod racelab to return" $RMMOD_LIMIT_MS \
+		test -f "$RMMOD_RC" > /dev/null ||
+		{ ktap_print_msg "rmmod racelab hung (> $RMMOD_LIMIT_MS ms)"; return 124; }
+	wait "$pid"
+	return "$(cat "$RMMOD_RC")"
 }
 
 loaded() {
@@ -71,14 +83,14 @@ done
 	ktap_test_fail "bad module parameters refused"
 
 # 2. A run at load time leaves its verdict in /proc/racelab.
+autorun_verdict_shown() {
+	grep -q '^counter .*atomic.*clean' /proc/racelab
+}
+
 ok=0
 if load autorun=counter mode=atomic iterations=20000 threads=2; then
-	i=0
-	while [ $i -lt 100 ]; do
-		grep -q '^counter .*atomic.*clean' /proc/racelab && { ok=1; break; }
-		sleep 0.1
-		i=$((i + 1))
-	done
+	rl_wait_until "the autorun's verdict in /proc/racelab" 10000 \
+		autorun_verdict_shown && ok=1
 	unload
 fi
 [ $ok = 1 ] && ktap_test_pass "autorun=counter mode=atomic: verdict in /proc/racelab" ||
@@ -107,12 +119,8 @@ n=$(kthreads_left)
 ok=0
 if load && echo atomic > $D/mode && echo 1000 > $D/iterations &&
    echo start > $D/run; then
-	i=0
-	while [ $i -lt 100 ] && [ "$(cat $D/run)" != idle ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
-	grep -q 'last: .*verdict=clean' $D/stats && ok=1
+	rl_wait_until "the run to end (run: idle)" 10000 rl_file_is $D/run idle &&
+		grep -q 'last: .*verdict=clean' $D/stats && ok=1
 fi
 unload
 [ $ok = 1 ] && ktap_test_pass "insmod after rmmod-in-flight works" ||
