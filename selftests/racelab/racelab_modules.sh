@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # racelab module lifetime: refused parameters, a run at load time, rmmod
-# while a run is in flight (prompt, no kthread left, insmod works again),
-# and 20 load/unload cycles. Loads the module from $RACELAB_KO if set,
-# with modprobe otherwise. Leaves the module loaded if it was.
+# while a run is in flight (within 1 s, no kthread left, insmod works
+# again), and 20 load/unload cycles. Loads the module from $RACELAB_KO if
+# set, with modprobe otherwise. Leaves the module loaded if it was.
 
 DIR=$(dirname "$0")
 . "$DIR/../kselftest/ktap_helpers.sh"
@@ -13,7 +13,9 @@ RL_WAIT_PREFIX="# "
 
 D=/sys/kernel/debug/racelab/counter
 CYCLES=20
-RMMOD_LIMIT_MS=5000
+THREADS=4
+RMMOD_MAX_MS=1000		# rmmod returns within 1 s at any moment
+RMMOD_HUNG_MS=10000		# past this, rmmod is reported hung
 RMMOD_RC=${TMPDIR:-/tmp}/racelab_modules.rmmod.$$
 
 load() {
@@ -24,36 +26,74 @@ load() {
 	fi
 }
 
-# rmmod, bounded: a hung rmmod fails the test instead of hanging it.
+# rmmod, timed, in the background: a hung rmmod fails the test instead of
+# hanging it. Sets RMMOD_MS to how long rmmod took, by ktime (rl_now_ns),
+# process start and exit included: an upper bound.
 unload() {
+	local pid rc
+
 	rm -f "$RMMOD_RC"
-	(rmmod racelab 2>/dev/null; echo $? > "$RMMOD_RC.tmp"; mv "$RMMOD_RC.tmp" "$RMMOD_RC") &
+	RMMOD_MS=$RMMOD_HUNG_MS
+	(
+		t0=$(rl_now_ns)
+		rmmod racelab 2>/dev/null
+		rc=$?
+		t1=$(rl_now_ns)
+		echo "$rc $(( (t1 - t0) / 1000000 ))" > "$RMMOD_RC.tmp"
+		mv "$RMMOD_RC.tmp" "$RMMOD_RC"
+	) &
 	pid=$!
-	rl_wait_until "rmmod racelab to return" $RMMOD_LIMIT_MS \
+	rl_wait_until "rmmod racelab to return" $RMMOD_HUNG_MS \
 		test -f "$RMMOD_RC" > /dev/null ||
-		{ ktap_print_msg "rmmod racelab hung (> $RMMOD_LIMIT_MS ms)"; return 124; }
+		{ ktap_print_msg "rmmod racelab hung (> $RMMOD_HUNG_MS ms)"; return 124; }
 	wait "$pid"
-	return "$(cat "$RMMOD_RC")"
+	read -r rc RMMOD_MS < "$RMMOD_RC"
+	return "$rc"
 }
 
 loaded() {
 	grep -q '^racelab ' /proc/modules
 }
 
-kthreads_left() {
-	ps -o comm 2>/dev/null | grep -c '^racelab-' || true
+# racelab's kthreads alive, from /proc: tasks whose comm and status Name
+# are racelab-*, and that are kernel threads (Kthread: 1; PPid 2, kthreadd,
+# on kernels without that line). A task that is exiting may linger here
+# for a moment after kthread_stop(): wait for none, never sample once.
+racelab_kthreads() {
+	local c comm st n=0
+
+	for c in /proc/[0-9]*/comm; do
+		read -r comm 2>/dev/null < "$c" || continue
+		case $comm in
+		racelab-*) ;;
+		*) continue ;;
+		esac
+		st=${c%/comm}/status
+		grep -qx "Name:	$comm" "$st" 2>/dev/null || continue
+		if grep -q '^Kthread:' "$st"; then
+			grep -qx 'Kthread:	1' "$st"
+		else
+			grep -qx 'PPid:	2' "$st"
+		fi && n=$((n + 1))
+	done
+	echo $n
 }
 
-# Start a run that would last forever; 0 if it is running.
+racelab_kthreads_at_least() {
+	[ "$(racelab_kthreads)" -ge "$1" ]
+}
+
+no_racelab_kthread() {
+	[ "$(racelab_kthreads)" = 0 ]
+}
+
+# Start a run as long as the knobs allow (600 s, no iteration cap) whose
+# threads sleep in their window (the widest sleep); 0 if it is running.
 start_long_run() {
-	echo mutex > $D/mode && echo 1000000000 > $D/iterations &&
-	echo sleep > $D/amplifier && echo 4 > $D/threads &&
-	echo start > $D/run && [ "$(cat $D/run)" = running ]
-}
-
-now_ms() {
-	# /proc/uptime has 10 ms resolution: enough for a 5 s bound.
-	awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime
+	echo mutex > $D/mode && echo 600000 > $D/duration_ms &&
+	echo 0 > $D/iterations && echo sleep:10000 > $D/amplifier &&
+	echo $THREADS > $D/threads && echo start > $D/run &&
+	rl_file_is $D/run running
 }
 
 ktap_print_header
@@ -68,7 +108,8 @@ ktap_set_plan 9
 
 # 1. Bad parameters are refused and leave nothing behind.
 ok=1
-for p in threads=0 threads=65 iterations=0 amplifier=nap autorun=nosuch \
+for p in threads=0 threads=65 iterations=1000000001 duration_ms=0 \
+	 duration_ms=600001 amplifier=nap amplifier=delay:0 autorun=nosuch \
 	 mode=none "autorun=counter mode=nosuch" \
 	 "autorun=counter mode=spinlock amplifier=sleep"; do
 	# shellcheck disable=SC2086
@@ -96,24 +137,28 @@ fi
 [ $ok = 1 ] && ktap_test_pass "autorun=counter mode=atomic: verdict in /proc/racelab" ||
 	ktap_test_fail "autorun=counter mode=atomic: verdict in /proc/racelab"
 
-# 3-6. rmmod in the middle of a run.
+# 3-6. rmmod in the middle of a run. The kthread count must first see the
+# run's threads, or its 0 afterwards would prove nothing.
+t0=$(rl_now_ns)
+t1=$(rl_now_ns)
+ktap_print_msg "clock: ktime from /proc/timer_list (ns); one read costs $(( (t1 - t0) / 1000 )) us"
 ok=0
-load && start_long_run && ok=1
-sleep 0.5
-n=$(kthreads_left)
-[ $ok = 1 ] && [ "$n" -ge 4 ] && ktap_test_pass "long run in flight ($n racelab kthreads)" ||
-	ktap_test_fail "long run in flight ($n racelab kthreads)"
-t0=$(now_ms)
+load && start_long_run &&
+	rl_wait_until "$THREADS racelab kthreads in /proc" 10000 \
+		racelab_kthreads_at_least $THREADS && ok=1
+n=$(racelab_kthreads)
+[ $ok = 1 ] && ktap_test_pass "long run in flight: $n racelab kthreads seen (>= $THREADS)" ||
+	ktap_test_fail "long run in flight: $n racelab kthreads seen (>= $THREADS)"
 unload
 rc=$?
-dt=$(( $(now_ms) - t0 ))
 [ $rc = 0 ] && ! loaded && ktap_test_pass "rmmod during a run exits 0" ||
 	ktap_test_fail "rmmod during a run exits 0 (rc $rc)"
-[ $dt -le 5000 ] && ktap_test_pass "rmmod during a run took $dt ms (<= 5000)" ||
-	ktap_test_fail "rmmod during a run took $dt ms (<= 5000)"
-n=$(kthreads_left)
-[ "$n" = 0 ] && ktap_test_pass "no racelab kthread left after rmmod" ||
-	ktap_test_fail "no racelab kthread left after rmmod ($n)"
+[ "$RMMOD_MS" -le $RMMOD_MAX_MS ] &&
+	ktap_test_pass "rmmod during a run took $RMMOD_MS ms (<= $RMMOD_MAX_MS)" ||
+	ktap_test_fail "rmmod during a run took $RMMOD_MS ms (<= $RMMOD_MAX_MS)"
+rl_wait_until "no racelab kthread in /proc" 1000 no_racelab_kthread &&
+	ktap_test_pass "no racelab kthread left after rmmod" ||
+	ktap_test_fail "no racelab kthread left after rmmod ($(racelab_kthreads))"
 
 # 7. insmod works again, and a fresh run gives a verdict.
 ok=0
@@ -128,6 +173,7 @@ unload
 
 # 8-9. Load/unload cycles, every other one with a run in flight.
 fails=0
+slowest=0
 i=0
 while [ $i -lt $CYCLES ]; do
 	if ! load; then
@@ -135,14 +181,17 @@ while [ $i -lt $CYCLES ]; do
 	else
 		[ $((i % 2)) = 1 ] && { start_long_run || fails=$((fails + 1)); }
 		unload || fails=$((fails + 1))
+		[ "$RMMOD_MS" -le $RMMOD_MAX_MS ] || fails=$((fails + 1))
+		[ "$RMMOD_MS" -le $slowest ] || slowest=$RMMOD_MS
 	fi
 	i=$((i + 1))
 done
-[ $fails = 0 ] && ! loaded && ktap_test_pass "$CYCLES load/unload cycles" ||
-	ktap_test_fail "$CYCLES load/unload cycles ($fails failures)"
-n=$(kthreads_left)
-[ "$n" = 0 ] && ktap_test_pass "no racelab kthread left after the cycles" ||
-	ktap_test_fail "no racelab kthread left after the cycles ($n)"
+[ $fails = 0 ] && ! loaded &&
+	ktap_test_pass "$CYCLES load/unload cycles, slowest rmmod $slowest ms (<= $RMMOD_MAX_MS)" ||
+	ktap_test_fail "$CYCLES load/unload cycles, slowest rmmod $slowest ms ($fails failures)"
+rl_wait_until "no racelab kthread in /proc" 1000 no_racelab_kthread &&
+	ktap_test_pass "no racelab kthread left after the cycles" ||
+	ktap_test_fail "no racelab kthread left after the cycles ($(racelab_kthreads))"
 
 [ $was_loaded = 1 ] && load
 ktap_finished
