@@ -27,7 +27,7 @@ load() {
 }
 
 # rmmod, timed, in the background: a hung rmmod fails the test instead of
-# hanging it. Sets RMMOD_MS to how long rmmod took, by ktime (rl_now_ns),
+# hanging it. Sets RMMOD_MS to how long rmmod took, by ktime (rl_clock),
 # process start and exit included: an upper bound.
 unload() {
 	local pid rc
@@ -35,11 +35,12 @@ unload() {
 	rm -f "$RMMOD_RC"
 	RMMOD_MS=$RMMOD_HUNG_MS
 	(
-		t0=$(rl_now_ns)
+		rl_clock
+		t0=$RL_NOW_NS
 		rmmod racelab 2>/dev/null
 		rc=$?
-		t1=$(rl_now_ns)
-		echo "$rc $(( (t1 - t0) / 1000000 ))" > "$RMMOD_RC.tmp"
+		rl_clock
+		echo "$rc $(( (RL_NOW_NS - t0) / 1000000 ))" > "$RMMOD_RC.tmp"
 		mv "$RMMOD_RC.tmp" "$RMMOD_RC"
 	) &
 	pid=$!
@@ -139,9 +140,13 @@ fi
 
 # 3-6. rmmod in the middle of a run. The kthread count must first see the
 # run's threads, or its 0 afterwards would prove nothing.
-t0=$(rl_now_ns)
-t1=$(rl_now_ns)
-ktap_print_msg "clock: ktime from /proc/timer_list (ns); one read costs $(( (t1 - t0) / 1000 )) us"
+rl_clock
+t0=$RL_NOW_NS
+rl_clock
+t1=$RL_NOW_NS
+/bin/true
+rl_clock
+ktap_print_msg "clock: ktime from /proc/timer_list; a reading costs $(( (t1 - t0) / 1000 )) us, running /bin/true $(( (RL_NOW_NS - t1) / 1000 )) us"
 ok=0
 load && start_long_run &&
 	rl_wait_until "$THREADS racelab kthreads in /proc" 10000 \
