@@ -29,35 +29,42 @@
 #define RACY_DEADLINE_MS	60000
 
 /*
- * The runs every mode is held to, per scenario: each amplifier with its own
- * run size. A fixed mode must be exact in exactly the runs that show the
- * racy ones. A racy mode is only asked to show its race where the lab has
- * shown it does (README, "Figures"); 1cpu says whether that holds on one CPU.
+ * The runs every mode is held to, per scenario: each amplifier, runs of
+ * PLAN_MS each (sized by time, like every default run). A fixed mode must
+ * be exact in exactly the runs that show the racy ones. A racy mode is only
+ * asked to show its race where the lab has shown it does (README,
+ * "Figures"); racy_1cpu says whether that holds on one CPU.
  */
+#define PLAN_MS		"300"
+
 struct race_plan {
 	const char *scn;
 	const char *amp;
-	unsigned long iterations;
 	bool racy_1cpu;
 };
 
 static const struct race_plan race_plans[] = {
-	{ "counter", "none", 100000, true },
-	{ "counter", "delay:1000", 5000, true },
-	{ "counter", "sleep", 300, true },
-	{ "check-then-act", "none", 100000, true },
-	{ "check-then-act", "delay:1000", 5000, true },
-	{ "check-then-act", "sleep", 300, true },
-	{ "torn-read", "none", 100000, false },	/* 1 CPU: 23 s, 43 runs */
-	{ "torn-read", "delay:1000", 5000, true },
-	{ "rcu-pointer", "none", 50000, true },
-	{ "rcu-pointer", "delay:1000", 5000, true },
-	{ "rcu-list", "none", 10000, false },	/* 1 CPU: 12 s, 109 runs */
-	{ "rcu-list", "delay:1000", 2000, true },
-	{ "ordering", "none", 100000, false },
-	{ "aba", "none", 100000, true },
-	{ "aba", "delay:1000", 5000, true },
-	{ "false-sharing", "none", 200000, true },
+	{ "counter", "auto", true },
+	{ "counter", "none", true },
+	{ "counter", "delay:1000", true },
+	{ "counter", "sleep", true },
+	{ "check-then-act", "auto", false },
+	{ "check-then-act", "none", false },
+	{ "check-then-act", "delay:1000", true },
+	{ "check-then-act", "sleep", true },
+	{ "torn-read", "auto", false },
+	{ "torn-read", "none", false },	/* 1 CPU: 23 s, 43 runs */
+	{ "torn-read", "delay:1000", true },
+	{ "rcu-pointer", "auto", true },
+	{ "rcu-pointer", "none", true },
+	{ "rcu-pointer", "delay:1000", true },
+	{ "rcu-list", "auto", true },
+	{ "rcu-list", "none", false },	/* 1 CPU: 12 s, 109 runs */
+	{ "rcu-list", "delay:1000", true },
+	{ "ordering", "auto", false },
+	{ "aba", "auto", true },
+	{ "aba", "delay:1000", true },
+	{ "false-sharing", "auto", true },
 };
 
 /* Racy modes that cannot show their race on this architecture. */
@@ -188,11 +195,8 @@ static struct racelab_result *test_result(struct kunit *test)
 static struct racelab_cfg *race_cfg(struct kunit *test,
 				    const struct race_case *c)
 {
-	char iters[24];
-
-	snprintf(iters, sizeof(iters), "%lu", c->plan->iterations);
 	return test_cfg(test, racelab_slot_find(c->plan->scn),
-			"mode", c->mode->name, "iterations", iters,
+			"mode", c->mode->name, "duration_ms", PLAN_MS,
 			"amplifier", c->plan->amp, NULL);
 }
 
@@ -215,7 +219,9 @@ static void fixed_exact(struct kunit *test)
 	res = test_result(test);
 	KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
 	kunit_info(test, "%u CPUs online: %s\n", num_online_cpus(), res->line);
-	KUNIT_EXPECT_FALSE(test, res->aborted);
+	KUNIT_EXPECT_FALSE(test, res->stopped);
+	KUNIT_EXPECT_FALSE(test, res->inconclusive);
+	KUNIT_EXPECT_GT(test, res->min_thread_ops, 0ULL);
 	KUNIT_EXPECT_GT(test, res->expected, 0ULL);
 	KUNIT_EXPECT_EQ(test, res->observed, res->expected);
 	KUNIT_EXPECT_EQ(test, res->anomalies, 0ULL);
@@ -264,7 +270,7 @@ static void counter_expected_exact(struct kunit *test)
 	struct racelab_slot *slot = racelab_slot_find("counter");
 	struct racelab_cfg *cfg = test_cfg(test, slot, "mode", "none",
 					   "threads", "3", "iterations", "20000",
-					   NULL);
+					   "duration_ms", "600000", NULL);
 	struct racelab_result *res = test_result(test);
 
 	KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
@@ -284,7 +290,7 @@ static void mp_plain_tso(struct kunit *test)
 	if (num_online_cpus() < 2)
 		kunit_skip(test, "ordering needs 2 CPUs");
 	cfg = test_cfg(test, slot, "mode", "mp-plain", "iterations", "100000",
-		       NULL);
+		       "duration_ms", "600000", NULL);
 	res = test_result(test);
 	KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
 	kunit_info(test, "%s\n", res->line);
@@ -292,25 +298,157 @@ static void mp_plain_tso(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, res->anomalies, 0ULL);
 }
 
-/* Scenario rules the generic knobs cannot know. */
+/* Scenario rules the generic knobs cannot know, checked at start. */
 static void scenario_rules(struct kunit *test)
 {
-	struct racelab_slot *ord = racelab_slot_find("ordering");
-	struct racelab_slot *torn = racelab_slot_find("torn-read");
+	static const struct {
+		const char *scn, *knob, *val;
+	} refused[] = {
+		{ "ordering", "threads", "3" },
+		{ "ordering", "amplifier", "delay:100" },
+		{ "ordering", "cpus", "0" },
+		{ "torn-read", "threads", "1" },
+		{ "rcu-pointer", "threads", "1" },
+		{ "rcu-list", "threads", "1" },
+		{ "counter", "threads", "64" },	/* with mutex, sleep:1000 */
+	};
+	struct racelab_result *res = test_result(test);
 	struct racelab_cfg *cfg;
+	const char *why;
+	unsigned int i;
 
-	cfg = test_cfg(test, ord, NULL);
-	KUNIT_EXPECT_EQ(test, racelab_knob_parse(ord->scn, cfg, "threads", "3"),
+	for (i = 0; i < ARRAY_SIZE(refused); i++) {
+		struct racelab_slot *slot = racelab_slot_find(refused[i].scn);
+
+		cfg = test_cfg(test, slot, NULL);
+		if (!strcmp(refused[i].scn, "counter"))
+			cfg = test_cfg(test, slot, "mode", "mutex", "amplifier",
+				       "sleep:1000", NULL);
+		KUNIT_EXPECT_EQ(test, racelab_knob_parse(slot->scn, cfg,
+							 refused[i].knob,
+							 refused[i].val), 0);
+		KUNIT_EXPECT_EQ_MSG(test, racelab_cfg_validate(slot->scn, cfg, &why),
+				    -EINVAL, "%s %s=%s", refused[i].scn,
+				    refused[i].knob, refused[i].val);
+		KUNIT_EXPECT_EQ(test, racelab_run_sync(slot, cfg, res), -EINVAL);
+	}
+}
+
+/*
+ * The real deadlock takes two threads; with one, the lone thread waited
+ * for a partner that did not exist, and neither stop nor rmmod ended it.
+ */
+static void real_deadlock_needs_two(struct kunit *test)
+{
+	struct racelab_slot *slot = racelab_slot_find("lockdep");
+	struct racelab_cfg *cfg = test_cfg(test, slot, "mode", "real-deadlock",
+					   "threads", "1", NULL);
+	const char *why;
+
+	KUNIT_EXPECT_EQ(test, racelab_cfg_validate(slot->scn, cfg, &why),
 			-EINVAL);
-	KUNIT_EXPECT_EQ(test, racelab_knob_parse(ord->scn, cfg, "amplifier",
-						 "delay:100"), -EINVAL);
-	KUNIT_EXPECT_EQ(test, racelab_knob_parse(ord->scn, cfg, "cpus", "0"),
-			-EINVAL);
-	cfg = test_cfg(test, torn, NULL);
-	KUNIT_EXPECT_EQ(test, racelab_knob_parse(torn->scn, cfg, "threads", "1"),
-			-EINVAL);
-	KUNIT_EXPECT_EQ(test, racelab_knob_parse(torn->scn, cfg, "threads", "4"),
+	KUNIT_EXPECT_EQ(test, racelab_knob_parse(slot->scn, cfg, "threads", "2"),
 			0);
+	KUNIT_EXPECT_EQ(test, racelab_cfg_validate(slot->scn, cfg, &why),
+			IS_ENABLED(CONFIG_PROVE_LOCKING) ? 0 : -EINVAL);
+}
+
+/* Every thread's progress counter has a cache line of its own. */
+static void thread_slots_cacheline(struct kunit *test)
+{
+	struct racelab_run *run;
+
+	run = kunit_kzalloc(test, struct_size(run, thr, 2), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, run);
+	KUNIT_EXPECT_EQ(test, sizeof(run->thr[0]) % SMP_CACHE_BYTES, 0UL);
+	KUNIT_EXPECT_GE(test, (unsigned long)&run->thr[1].ops -
+			(unsigned long)&run->thr[0].ops, (unsigned long)SMP_CACHE_BYTES);
+	KUNIT_EXPECT_EQ(test, offsetof(struct racelab_run, thr) % SMP_CACHE_BYTES,
+			0UL);
+}
+
+/* A run that ends at its duration_ms ended normally: it was not stopped. */
+static void deadline_is_not_stop(struct kunit *test)
+{
+	struct racelab_slot *slot = racelab_slot_find("counter");
+	struct racelab_cfg *cfg = test_cfg(test, slot, "mode", "atomic",
+					   "duration_ms", "50", NULL);
+	struct racelab_result *res = test_result(test);
+
+	KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
+	kunit_info(test, "%s\n", res->line);
+	KUNIT_EXPECT_TRUE(test, res->expired);
+	KUNIT_EXPECT_FALSE(test, res->stopped);
+	KUNIT_EXPECT_STREQ(test, racelab_verdict_name(res), "clean");
+	KUNIT_EXPECT_NOT_NULL(test, strstr(res->line, " ended=deadline "));
+}
+
+/*
+ * check-then-act measures check-then-act only: every take is given back
+ * through an indivisible step, so each pool ends as full as it began in
+ * every mode, the racy ones included, while their takes still overlap.
+ */
+static void check_act_pool_conserved(struct kunit *test)
+{
+	struct racelab_slot *slot = racelab_slot_find("check-then-act");
+	struct racelab_result *res = test_result(test);
+	unsigned int m;
+
+	for (m = 0; m < slot->scn->nr_modes; m++) {
+		const char *name = slot->scn->modes[m].name;
+		struct racelab_cfg *cfg = test_cfg(test, slot, "mode", name,
+						   "threads", "4",
+						   "amplifier", "none",
+						   "duration_ms", PLAN_MS, NULL);
+
+		KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
+		KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(res->line,
+						       " account_end=100 seat_end=1"),
+					  "%s", res->line);
+	}
+}
+
+/*
+ * seqlock readers always progress, whatever the window: the writer pauses
+ * for longer than a read. A clean verdict rests on enough reads, and one
+ * that does not says so.
+ */
+static void torn_read_readers_progress(struct kunit *test)
+{
+	struct racelab_slot *slot = racelab_slot_find("torn-read");
+	struct racelab_cfg *cfg = test_cfg(test, slot, "mode", "seqlock",
+					   "threads", "4",
+					   "amplifier", "delay:100000",
+					   "duration_ms", "1000", NULL);
+	struct racelab_result *res = test_result(test);
+
+	KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
+	kunit_info(test, "%s\n", res->line);
+	KUNIT_EXPECT_STREQ(test, racelab_verdict_name(res), "clean");
+	KUNIT_EXPECT_GE(test, res->expected, 1000ULL);
+
+	cfg = test_cfg(test, slot, "mode", "seqlock", "iterations", "1", NULL);
+	KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
+	KUNIT_EXPECT_STREQ(test, racelab_verdict_name(res), "inconclusive");
+}
+
+/*
+ * A writer that never waited for a grace period outran slow readers: they
+ * never reached the end of the list (each reader at 1 op, RCU stalled).
+ */
+static void rcu_list_readers_progress(struct kunit *test)
+{
+	struct racelab_slot *slot = racelab_slot_find("rcu-list");
+	struct racelab_cfg *cfg = test_cfg(test, slot, "mode", "rcu",
+					   "threads", "4",
+					   "amplifier", "delay:50000",
+					   "duration_ms", "3000", NULL);
+	struct racelab_result *res = test_result(test);
+
+	KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
+	kunit_info(test, "%s\n", res->line);
+	KUNIT_EXPECT_STREQ(test, racelab_verdict_name(res), "clean");
+	KUNIT_EXPECT_GE(test, res->min_thread_ops, 10ULL);
 }
 
 struct knob_case {
@@ -335,13 +473,16 @@ static const struct knob_case knob_cases[] = {
 	{ "threads", "99999999999999999999", -EINVAL },
 	{ "iterations", "1", 0, "1" },
 	{ "iterations", "1000000000", 0, "1000000000" },
-	{ "iterations", "0", -EINVAL },
+	{ "iterations", "0", 0, "0" },
 	{ "iterations", "1000000001", -EINVAL },
 	{ "iterations", "lots", -EINVAL },
-	{ "duration_ms", "0", 0, "0" },
+	{ "duration_ms", "0", -EINVAL },
+	{ "duration_ms", "1", 0, "1" },
 	{ "duration_ms", "600000", 0, "600000" },
 	{ "duration_ms", "600001", -EINVAL },
 	{ "amplifier", "none", 0, "none" },
+	{ "amplifier", "auto", 0, "auto" },
+	{ "amplifier", "auto:5", -EINVAL },
 	{ "amplifier", "delay:500", 0, "delay:500" },
 	{ "amplifier", "sleep", 0, "sleep:1" },
 	{ "amplifier", "sleep:20", 0, "sleep:20" },
@@ -392,33 +533,40 @@ static void knob_parse(struct kunit *test)
 			      "shows \"%s\", want \"%s...\"", buf, k->shown);
 }
 
-/* Combinations are refused whichever knob is written last. */
-static void knob_refuses_sleep_in_spinlock(struct kunit *test)
+/*
+ * Rules that span knobs are checked on the whole configuration when a run
+ * starts, so the order of the writes does not matter: each knob alone is
+ * accepted, the combination is refused either way, and the run says so.
+ */
+static void rules_independent_of_order(struct kunit *test)
 {
+	static const char *const order[2][2] = {
+		{ "mode", "amplifier" }, { "amplifier", "mode" },
+	};
 	struct racelab_slot *slot = racelab_slot_find("counter");
-	struct racelab_cfg *cfg, *before;
+	struct racelab_result *res = test_result(test);
+	struct racelab_cfg *cfg;
+	const char *why;
+	unsigned int i, k;
 
-	cfg = test_cfg(test, slot, NULL);
-	before = test_cfg(test, slot, NULL);
+	for (i = 0; i < ARRAY_SIZE(order); i++) {
+		cfg = test_cfg(test, slot, NULL);
+		for (k = 0; k < 2; k++) {
+			const char *knob = order[i][k];
 
-	KUNIT_ASSERT_EQ(test, racelab_knob_parse(slot->scn, cfg, "mode",
-						 "spinlock"), 0);
-	*before = *cfg;
-	KUNIT_EXPECT_EQ(test, racelab_knob_parse(slot->scn, cfg, "amplifier",
-						 "sleep"), -EINVAL);
-	KUNIT_EXPECT_EQ(test, memcmp(cfg, before, sizeof(*cfg)), 0);
-	KUNIT_EXPECT_EQ(test, racelab_knob_parse(slot->scn, cfg, "amplifier",
-						 "delay:100"), 0);
-
-	racelab_cfg_default(cfg);
-	KUNIT_ASSERT_EQ(test, racelab_knob_parse(slot->scn, cfg, "amplifier",
-						 "sleep"), 0);
-	*before = *cfg;
-	KUNIT_EXPECT_EQ(test, racelab_knob_parse(slot->scn, cfg, "mode",
-						 "spinlock"), -EINVAL);
-	KUNIT_EXPECT_EQ(test, memcmp(cfg, before, sizeof(*cfg)), 0);
-	KUNIT_EXPECT_EQ(test, racelab_knob_parse(slot->scn, cfg, "mode",
-						 "mutex"), 0);
+			KUNIT_EXPECT_EQ(test, racelab_knob_parse(slot->scn, cfg, knob,
+								 strcmp(knob, "mode") ?
+								 "sleep" : "spinlock"),
+					0);
+		}
+		KUNIT_EXPECT_EQ(test, racelab_cfg_validate(slot->scn, cfg, &why),
+				-EINVAL);
+		KUNIT_EXPECT_EQ(test, racelab_run_sync(slot, cfg, res), -EINVAL);
+		KUNIT_EXPECT_EQ(test, racelab_knob_parse(slot->scn, cfg, "mode",
+							 "mutex"), 0);
+		KUNIT_EXPECT_EQ(test, racelab_cfg_validate(slot->scn, cfg, &why),
+				0);
+	}
 }
 
 /* A run of a bad configuration is refused before any thread starts. */
@@ -448,7 +596,8 @@ static void pinned_run_exact(struct kunit *test)
 	snprintf(cpus, sizeof(cpus), "%*pbl", cpumask_pr_args(cpu_online_mask));
 	snprintf(want, sizeof(want), " cpus=%s ", cpus);
 	cfg = test_cfg(test, slot, "cpus", cpus, "mode", "atomic",
-		       "threads", "4", "iterations", "10000", NULL);
+		       "threads", "4", "iterations", "10000",
+		       "duration_ms", "600000", NULL);
 	KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
 	KUNIT_EXPECT_EQ(test, res->observed, 40000ULL);
 	KUNIT_EXPECT_EQ(test, res->anomalies, 0ULL);
@@ -743,7 +892,7 @@ static unsigned int kcsan_seen_racelab(char *out, size_t size)
 
 struct kcsan_case {
 	const char *scn, *mode, *amp;
-	unsigned long iterations;
+	const char *duration_ms;
 	const char *funcs;	/* expected in the report; NULL: no report */
 };
 
@@ -757,20 +906,20 @@ struct kcsan_case {
  * its scenario's reported case and watches at least as long.
  */
 static const struct kcsan_case kcsan_cases[] = {
-	{ "counter", "none", "none", 20000, "counter_none_inc" },
-	{ "counter", "atomic-read-set", "none", 20000, NULL },
-	{ "counter", "lock-per-thread", "none", 20000,
+	{ "counter", "none", "none", "300", "counter_none_inc" },
+	{ "counter", "atomic-read-set", "none", "300", NULL },
+	{ "counter", "lock-per-thread", "none", "300",
 	  "counter_lock_per_thread_inc" },
-	{ "check-then-act", "none", "delay:1000", 2000, "ca_none_take|ca_none_give" },
-	{ "check-then-act", "split-lock", "delay:1000", 2000, NULL },
-	{ "torn-read", "none", "delay:1000", 2000,
+	{ "check-then-act", "none", "delay:1000", "300", "ca_none_take|ca_none_give" },
+	{ "check-then-act", "split-lock", "delay:1000", "300", NULL },
+	{ "torn-read", "none", "delay:1000", "300",
 	  "tr_none_write|tr_none_read" },
-	{ "torn-read", "seqcount-broken", "delay:1000", 2000, NULL },
-	{ "rcu-pointer", "in-place", "delay:1000", 2000,
+	{ "torn-read", "seqcount-broken", "delay:1000", "300", NULL },
+	{ "rcu-pointer", "in-place", "delay:1000", "300",
 	  "rp_in_place_write|rp_rcu_read" },
-	{ "rcu-pointer", "free-too-early", "delay:1000", 2000,
+	{ "rcu-pointer", "free-too-early", "delay:1000", "300",
 	  "rp_free_too_early_poison|rp_rcu_read" },
-	{ "rcu-list", "in-place", "delay:1000", 1000,
+	{ "rcu-list", "in-place", "delay:1000", "300",
 	  "rl_in_place_write|rl_walk_rcu" },
 };
 
@@ -789,7 +938,7 @@ static void kcsan_expectation(struct kunit *test)
 	struct racelab_result *res = test_result(test);
 	u64 anomalies = 0, start, elapsed_ms, watch_ms;
 	unsigned int runs = 0;
-	char iters[24], report[160] = "";
+	char report[160] = "";
 	struct racelab_cfg *cfg;
 	bool seen = false;
 
@@ -797,9 +946,8 @@ static void kcsan_expectation(struct kunit *test)
 		kunit_skip(test, "needs CONFIG_KCSAN");
 	if (!console_tp)
 		kunit_skip(test, "no console tracepoint (CONFIG_TRACEPOINTS)");
-	snprintf(iters, sizeof(iters), "%lu", c->iterations);
-	cfg = test_cfg(test, slot, "mode", c->mode, "iterations", iters,
-		       "amplifier", c->amp, NULL);
+	cfg = test_cfg(test, slot, "mode", c->mode, "duration_ms",
+		       c->duration_ms, "amplifier", c->amp, NULL);
 
 	/*
 	 * KCSAN samples (one watchpoint every kcsan.skip_watch accesses): a
@@ -834,9 +982,14 @@ static void kcsan_expectation(struct kunit *test)
 	}
 }
 
+/*
+ * The console probe needs CONFIG_TRACEPOINTS (a KCSAN kernel has it). On a
+ * kernel without, the calls compile away and the KCSAN cases skip: the
+ * module builds on every configuration.
+ */
 static int racelab_suite_init(struct kunit_suite *suite)
 {
-	if (IS_ENABLED(CONFIG_KCSAN)) {
+	if (IS_ENABLED(CONFIG_KCSAN) && IS_ENABLED(CONFIG_TRACEPOINTS)) {
 		for_each_kernel_tracepoint(kcsan_find_console, NULL);
 		if (console_tp &&
 		    tracepoint_probe_register(console_tp, kcsan_probe_console,
@@ -848,7 +1001,7 @@ static int racelab_suite_init(struct kunit_suite *suite)
 
 static void racelab_suite_exit(struct kunit_suite *suite)
 {
-	if (console_tp) {
+	if (IS_ENABLED(CONFIG_TRACEPOINTS) && console_tp) {
 		tracepoint_probe_unregister(console_tp, kcsan_probe_console, NULL);
 		tracepoint_synchronize_unregister();
 		console_tp = NULL;
@@ -857,10 +1010,16 @@ static void racelab_suite_exit(struct kunit_suite *suite)
 
 static struct kunit_case racelab_cases[] = {
 	KUNIT_CASE_PARAM(knob_parse, knob_gen_params),
-	KUNIT_CASE(knob_refuses_sleep_in_spinlock),
+	KUNIT_CASE(rules_independent_of_order),
 	KUNIT_CASE(run_refuses_bad_cfg),
 	KUNIT_CASE(pinned_run_exact),
 	KUNIT_CASE(scenario_rules),
+	KUNIT_CASE(real_deadlock_needs_two),
+	KUNIT_CASE(thread_slots_cacheline),
+	KUNIT_CASE(deadline_is_not_stop),
+	KUNIT_CASE(check_act_pool_conserved),
+	KUNIT_CASE(torn_read_readers_progress),
+	KUNIT_CASE(rcu_list_readers_progress),
 	KUNIT_CASE(counter_expected_exact),
 	KUNIT_CASE(mp_plain_tso),
 	KUNIT_CASE(schedule_named),

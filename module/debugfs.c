@@ -114,17 +114,26 @@ void racelab_run_work(struct work_struct *work)
  * racelab_start_async() - start an asynchronous run of the slot's current knobs
  * @slot: the scenario's slot
  *
- * Return: 0, -EBUSY if a run is in flight, -EINVAL if the knobs no longer
- * validate (a pinned CPU went offline).
+ * The whole configuration is checked here, so the order in which the knobs
+ * were written does not matter; a refusal says why in the kernel log and
+ * in stats.
+ *
+ * Return: 0, -EBUSY if a run is in flight, -EINVAL if the knobs together
+ * break a rule (or a pinned CPU went offline).
  */
 int racelab_start_async(struct racelab_slot *slot)
 {
+	const char *why = NULL;
 	int err;
 
 	mutex_lock(&slot->lock);
-	err = racelab_cfg_validate(slot->scn, &slot->cfg);
-	if (!err && slot->busy)
-		err = -EBUSY;
+	err = slot->busy ? -EBUSY : 0;
+	if (!err) {
+		err = racelab_cfg_validate(slot->scn, &slot->cfg, &why);
+		if (err)
+			pr_notice("racelab: %s: start refused: %s\n",
+				  slot->scn->name, why);
+	}
 	if (!err) {
 		slot->busy = true;
 		slot->abort = false;
@@ -184,6 +193,7 @@ static int racelab_stats_show(struct seq_file *m, void *v)
 	struct racelab_slot *slot = m->private;
 	const struct racelab_scenario *scn = slot->scn;
 	const struct racelab_mode *mode;
+	const char *why = NULL;
 	char buf[256];
 	unsigned int i;
 
@@ -203,6 +213,8 @@ static int racelab_stats_show(struct seq_file *m, void *v)
 		seq_printf(m, " schedule=%s", buf);
 	}
 	seq_puts(m, "\n");
+	if (racelab_cfg_validate(scn, &slot->cfg, &why))
+		seq_printf(m, "next: refused: %s\n", why);
 	if (slot->run) {
 		struct racelab_run *run = slot->run;
 
@@ -231,7 +243,7 @@ static int racelab_proc_show(struct seq_file *m, void *v)
 {
 	unsigned int i;
 
-	seq_printf(m, "%-14s %-16s %-10s %7s %-12s %12s %12s %12s %s\n",
+	seq_printf(m, "%-14s %-18s %-10s %7s %-16s %12s %12s %12s %s\n",
 		   "scenario", "mode", "kind", "threads", "amplifier",
 		   "expected", "observed", "anomalies", "verdict");
 	for (i = 0; i < racelab_nr_slots; i++) {
@@ -240,9 +252,9 @@ static int racelab_proc_show(struct seq_file *m, void *v)
 
 		mutex_lock(&slot->lock);
 		if (!slot->has_last)
-			seq_printf(m, "%-14s %-16s\n", slot->scn->name, "-");
+			seq_printf(m, "%-14s %-18s\n", slot->scn->name, "-");
 		else
-			seq_printf(m, "%-14s %-16s %-10s %7u %-12s %12llu %12llu %12llu %s\n",
+			seq_printf(m, "%-14s %-18s %-10s %7u %-16s %12llu %12llu %12llu %s\n",
 				   slot->scn->name, res->mode->name,
 				   racelab_kind_name(res->mode->kind),
 				   res->threads, res->amp, res->expected,

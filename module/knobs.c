@@ -15,15 +15,18 @@
 /**
  * racelab_cfg_default() - the configuration a scenario starts with
  * @cfg: filled in
+ *
+ * A run is sized by time, so that its threads overlap for as long on a
+ * fast host as on a slow one: duration_ms, with no iteration cap.
  */
 void racelab_cfg_default(struct racelab_cfg *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->mode = 0;
 	cfg->threads = 2;
-	cfg->iterations = 1000000;
-	cfg->duration_ms = 0;
-	cfg->amp = RACELAB_AMP_NONE;
+	cfg->iterations = 0;
+	cfg->duration_ms = RACELAB_DEFAULT_DURATION_MS;
+	cfg->amp = RACELAB_AMP_AUTO;
 	cfg->pinned = false;
 	cpumask_clear(&cfg->cpus);
 }
@@ -42,31 +45,33 @@ static int racelab_parse_uint(const char *val, unsigned int min,
 
 static int racelab_parse_amp(const char *val, struct racelab_cfg *cfg)
 {
-	const char *arg;
+	static const struct {
+		const char *name;
+		enum racelab_amp amp;
+		unsigned int arg;
+	} plain[] = {
+		{ "auto", RACELAB_AMP_AUTO, 0 },
+		{ "none", RACELAB_AMP_NONE, 0 },
+		{ "sleep", RACELAB_AMP_SLEEP, 1 },
+	};
+	unsigned int i;
 
-	if (!strcmp(val, "none")) {
-		cfg->amp = RACELAB_AMP_NONE;
-		cfg->amp_arg = 0;
-		return 0;
+	for (i = 0; i < ARRAY_SIZE(plain); i++) {
+		if (!strcmp(val, plain[i].name)) {
+			cfg->amp = plain[i].amp;
+			cfg->amp_arg = plain[i].arg;
+			return 0;
+		}
 	}
-	if (!strcmp(val, "sleep")) {
-		cfg->amp = RACELAB_AMP_SLEEP;
-		cfg->amp_arg = 1;
-		return 0;
-	}
-	arg = strchr(val, ':');
-	if (!arg)
-		return -EINVAL;
-	arg++;
 	if (!strncmp(val, "delay:", 6)) {
-		if (racelab_parse_uint(arg, 1, RACELAB_MAX_DELAY_NS,
+		if (racelab_parse_uint(val + 6, 1, RACELAB_MAX_DELAY_NS,
 				       &cfg->amp_arg))
 			return -EINVAL;
 		cfg->amp = RACELAB_AMP_DELAY;
 		return 0;
 	}
 	if (!strncmp(val, "sleep:", 6)) {
-		if (racelab_parse_uint(arg, 1, RACELAB_MAX_SLEEP_US,
+		if (racelab_parse_uint(val + 6, 1, RACELAB_MAX_SLEEP_US,
 				       &cfg->amp_arg))
 			return -EINVAL;
 		cfg->amp = RACELAB_AMP_SLEEP;
@@ -91,72 +96,81 @@ static int racelab_parse_cpus(const char *val, struct racelab_cfg *cfg)
 	return 0;
 }
 
-/**
- * racelab_cfg_check() - the generic rules of a configuration
- * @scn: the scenario it is for
- * @cfg: the configuration
- *
- * Catches combinations no single knob can see, like lib/test_lockup.c
- * refusing to sleep in atomic context.
- *
- * Return: 0 or -EINVAL.
+/*
+ * The rules of a whole configuration, like lib/test_lockup.c refusing to
+ * sleep in atomic context. They are checked when a run starts, never when
+ * one knob is written, so the order of the writes does not matter.
  */
 static int racelab_cfg_check(const struct racelab_scenario *scn,
-			     const struct racelab_cfg *cfg)
+			     const struct racelab_cfg *cfg, const char **why)
 {
 	const struct racelab_mode *mode;
+	enum racelab_amp amp;
+	unsigned int arg;
 
+	*why = "a knob is out of range";
 	if (cfg->mode >= scn->nr_modes)
 		return -EINVAL;
 	mode = &scn->modes[cfg->mode];
-	if (!cfg->threads || cfg->threads > RACELAB_MAX_THREADS)
+	if (!cfg->threads || cfg->threads > RACELAB_MAX_THREADS ||
+	    cfg->iterations > RACELAB_MAX_ITERATIONS || !cfg->duration_ms ||
+	    cfg->duration_ms > RACELAB_MAX_DURATION_MS)
 		return -EINVAL;
-	if (!cfg->iterations || cfg->iterations > RACELAB_MAX_ITERATIONS)
+	amp = racelab_mode_amp(mode, cfg, &arg);
+	if (amp == RACELAB_AMP_SLEEP &&
+	    (mode->flags & RACELAB_MODE_ATOMIC_WINDOW)) {
+		*why = "a sleeping amplifier in a mode whose window is atomic";
 		return -EINVAL;
-	if (cfg->duration_ms > RACELAB_MAX_DURATION_MS)
+	}
+	if (amp == RACELAB_AMP_SLEEP &&
+	    (mode->flags & RACELAB_MODE_SERIAL_WINDOW) &&
+	    cfg->threads * arg > RACELAB_MAX_SERIAL_SLEEP_US) {
+		*why = "threads x sleep under one lock above 50 ms: a stop would wait for them all";
 		return -EINVAL;
-	if (cfg->amp == RACELAB_AMP_SLEEP &&
-	    (mode->flags & RACELAB_MODE_ATOMIC_WINDOW))
-		return -EINVAL;	/* would sleep in atomic context */
+	}
 	if (cfg->pinned && (cpumask_empty(&cfg->cpus) ||
-			    !cpumask_subset(&cfg->cpus, cpu_online_mask)))
+			    !cpumask_subset(&cfg->cpus, cpu_online_mask))) {
+		*why = "a pinned CPU is offline";
 		return -EINVAL;
+	}
 	return 0;
 }
 
 /**
- * racelab_cfg_validate() - check a whole configuration before it is used
+ * racelab_cfg_validate() - check a whole configuration before a run
  * @scn: the scenario it is for
  * @cfg: the configuration
+ * @why: set to the reason of a refusal
  *
  * Return: 0, or -EINVAL if the generic rules or the scenario refuse it.
  */
 int racelab_cfg_validate(const struct racelab_scenario *scn,
-			 const struct racelab_cfg *cfg)
+			 const struct racelab_cfg *cfg, const char **why)
 {
-	int err = racelab_cfg_check(scn, cfg);
+	int err = racelab_cfg_check(scn, cfg, why);
 
 	if (!err && scn->validate)
-		err = scn->validate(cfg);
+		err = scn->validate(cfg, why);
 	return err;
 }
+EXPORT_SYMBOL_GPL(racelab_cfg_validate);
 
 /**
- * __racelab_knob_parse() - parse one knob value into a configuration
+ * racelab_knob_parse() - parse one knob value into a configuration
  * @scn:  the scenario
  * @cfg:  the configuration; left unchanged on error
  * @knob: knob name: mode, threads, iterations, duration_ms, amplifier, cpus,
  *        schedule (scenarios that replay schedules)
  * @val:  the value, without trailing white space
- * @whole: check the whole result with racelab_cfg_validate(), else only
- *        with the generic rules of racelab_cfg_check()
  *
- * Return: 0, or -EINVAL for an unknown knob, a bad value or a combination
- * that racelab_cfg_validate() refuses.
+ * Only the value itself is checked. Rules that span knobs are checked by
+ * racelab_cfg_validate() when a run starts.
+ *
+ * Return: 0, or -EINVAL for an unknown knob or a bad value.
  */
-static int __racelab_knob_parse(const struct racelab_scenario *scn,
-				struct racelab_cfg *cfg, const char *knob,
-				const char *val, bool whole)
+int racelab_knob_parse(const struct racelab_scenario *scn,
+		       struct racelab_cfg *cfg, const char *knob,
+		       const char *val)
 {
 	struct racelab_cfg *tmp;
 	unsigned int i;
@@ -182,12 +196,12 @@ static int __racelab_knob_parse(const struct racelab_scenario *scn,
 	} else if (!strcmp(knob, "iterations")) {
 		unsigned long v;
 
-		if (!kstrtoul(val, 10, &v) && v && v <= RACELAB_MAX_ITERATIONS) {
+		if (!kstrtoul(val, 10, &v) && v <= RACELAB_MAX_ITERATIONS) {
 			tmp->iterations = v;
 			err = 0;
 		}
 	} else if (!strcmp(knob, "duration_ms")) {
-		err = racelab_parse_uint(val, 0, RACELAB_MAX_DURATION_MS,
+		err = racelab_parse_uint(val, 1, RACELAB_MAX_DURATION_MS,
 					 &tmp->duration_ms);
 	} else if (!strcmp(knob, "amplifier")) {
 		err = racelab_parse_amp(val, tmp);
@@ -204,42 +218,11 @@ static int __racelab_knob_parse(const struct racelab_scenario *scn,
 	}
 
 	if (!err)
-		err = whole ? racelab_cfg_validate(scn, tmp) :
-			      racelab_cfg_check(scn, tmp);
-	if (!err)
 		*cfg = *tmp;
 	kfree(tmp);
 	return err;
 }
-
-int racelab_knob_parse(const struct racelab_scenario *scn,
-		       struct racelab_cfg *cfg, const char *knob,
-		       const char *val)
-{
-	return __racelab_knob_parse(scn, cfg, knob, val, true);
-}
 EXPORT_SYMBOL_GPL(racelab_knob_parse);
-
-/**
- * racelab_knob_default() - parse a default value for a scenario's knob
- * @scn:  the scenario
- * @cfg:  the configuration; left unchanged on error
- * @knob: knob name
- * @val:  the value
- *
- * Like racelab_knob_parse(), but only the generic rules apply: a module
- * parameter is a default for every scenario, and one scenario may refuse
- * to run with it (ordering wants exactly two threads and two CPUs) without
- * making the module refuse to load. Such a scenario refuses to start.
- *
- * Return: 0 or -EINVAL.
- */
-int racelab_knob_default(const struct racelab_scenario *scn,
-			 struct racelab_cfg *cfg, const char *knob,
-			 const char *val)
-{
-	return __racelab_knob_parse(scn, cfg, knob, val, false);
-}
 
 /**
  * racelab_cfg_show() - format one knob of a configuration
@@ -277,6 +260,8 @@ int racelab_cfg_show(const struct racelab_scenario *scn,
 		return scnprintf(buf, len, "%u", cfg->duration_ms);
 	if (!strcmp(knob, "amplifier")) {
 		switch (cfg->amp) {
+		case RACELAB_AMP_AUTO:
+			return scnprintf(buf, len, "auto");
 		case RACELAB_AMP_DELAY:
 			return scnprintf(buf, len, "delay:%u", cfg->amp_arg);
 		case RACELAB_AMP_SLEEP:

@@ -32,17 +32,17 @@ static unsigned int threads = 2;
 module_param(threads, uint, 0444);
 MODULE_PARM_DESC(threads, "Default number of racing kthreads (1-64)");
 
-static ulong iterations = 1000000;
+static ulong iterations;
 module_param(iterations, ulong, 0444);
-MODULE_PARM_DESC(iterations, "Default iterations per thread");
+MODULE_PARM_DESC(iterations, "Default cap on the iterations of each thread (0: none)");
 
-static unsigned int duration_ms;
+static unsigned int duration_ms = RACELAB_DEFAULT_DURATION_MS;
 module_param(duration_ms, uint, 0444);
-MODULE_PARM_DESC(duration_ms, "Default time limit of a run in ms (0: none)");
+MODULE_PARM_DESC(duration_ms, "Default length of a run in ms (1-600000)");
 
-static char *amplifier = "none";
+static char *amplifier = "auto";
 module_param(amplifier, charp, 0444);
-MODULE_PARM_DESC(amplifier, "Default race window amplifier: none, delay:<ns>, sleep[:<us>]");
+MODULE_PARM_DESC(amplifier, "Default race window amplifier: auto, none, delay:<ns>, sleep[:<us>]");
 
 static char *autorun;
 module_param(autorun, charp, 0444);
@@ -69,7 +69,11 @@ struct racelab_slot *racelab_slot_find(const char *name)
 }
 EXPORT_SYMBOL_GPL(racelab_slot_find);
 
-/* Apply the module parameters to one scenario's knobs. */
+/*
+ * Apply the module parameters to one scenario's knobs. Each is checked as
+ * a value; a scenario that cannot run with the whole set (ordering wants
+ * exactly two threads) refuses to start, and autorun then fails the load.
+ */
 static int racelab_apply_params(struct racelab_slot *slot)
 {
 	const struct racelab_scenario *scn = slot->scn;
@@ -79,37 +83,36 @@ static int racelab_apply_params(struct racelab_slot *slot)
 
 	racelab_cfg_default(cfg);
 	snprintf(buf, sizeof(buf), "%u", threads);
-	err = racelab_knob_default(scn, cfg, "threads", buf);
+	err = racelab_knob_parse(scn, cfg, "threads", buf);
 	if (err) {
 		pr_err("threads=%u: must be 1-%d\n", threads,
 		       RACELAB_MAX_THREADS);
 		return err;
 	}
 	snprintf(buf, sizeof(buf), "%lu", iterations);
-	err = racelab_knob_default(scn, cfg, "iterations", buf);
+	err = racelab_knob_parse(scn, cfg, "iterations", buf);
 	if (err) {
-		pr_err("iterations=%lu: must be 1-%lu\n", iterations,
+		pr_err("iterations=%lu: must be 0-%lu\n", iterations,
 		       RACELAB_MAX_ITERATIONS);
 		return err;
 	}
 	snprintf(buf, sizeof(buf), "%u", duration_ms);
-	err = racelab_knob_default(scn, cfg, "duration_ms", buf);
+	err = racelab_knob_parse(scn, cfg, "duration_ms", buf);
 	if (err) {
-		pr_err("duration_ms=%u: must be 0-%u\n", duration_ms,
+		pr_err("duration_ms=%u: must be 1-%u\n", duration_ms,
 		       RACELAB_MAX_DURATION_MS);
 		return err;
 	}
-	err = racelab_knob_default(scn, cfg, "amplifier", amplifier);
+	err = racelab_knob_parse(scn, cfg, "amplifier", amplifier);
 	if (err) {
-		pr_err("amplifier=%s: want none, delay:1-%u or sleep[:1-%u]\n",
+		pr_err("amplifier=%s: want auto, none, delay:1-%u or sleep[:1-%u]\n",
 		       amplifier, RACELAB_MAX_DELAY_NS, RACELAB_MAX_SLEEP_US);
 		return err;
 	}
 	if (autorun && mode && !strcmp(autorun, scn->name)) {
 		err = racelab_knob_parse(scn, cfg, "mode", mode);
 		if (err) {
-			pr_err("mode=%s: not a mode of %s, or refused with amplifier=%s\n",
-			       mode, scn->name, amplifier);
+			pr_err("mode=%s: not a mode of %s\n", mode, scn->name);
 			return err;
 		}
 	}
@@ -153,8 +156,8 @@ static int __init racelab_init(void)
 	if (run_slot) {
 		err = racelab_start_async(run_slot);
 		if (err) {
-			pr_err("autorun=%s: the scenario refuses its configuration\n",
-			       autorun);
+			pr_err("autorun=%s: the scenario refuses its configuration (%d)\n",
+			       autorun, err);
 			racelab_debugfs_exit();
 			return err;
 		}

@@ -21,11 +21,14 @@
 #define RACELAB_MAX_THREADS	64
 #define RACELAB_MAX_ITERATIONS	1000000000UL
 #define RACELAB_MAX_DURATION_MS	600000U
+#define RACELAB_DEFAULT_DURATION_MS 1000U
+/* Threads x sleep in a window that one lock serializes: stop stays prompt. */
+#define RACELAB_MAX_SERIAL_SLEEP_US 50000U
 #define RACELAB_MAX_DELAY_NS	100000U
 #define RACELAB_MAX_SLEEP_US	10000U
 #define RACELAB_KNOB_MAX	64	/* longest knob value accepted, bytes */
 #define RACELAB_EXTRA_MAX	256
-#define RACELAB_VERDICT_MAX	640
+#define RACELAB_VERDICT_MAX	800
 
 #define RACELAB_SCRIPT_MAX	16	/* steps in a schedule */
 #define RACELAB_SCRIPT_THREADS	2
@@ -54,10 +57,12 @@ enum racelab_amp {
 	RACELAB_AMP_NONE,
 	RACELAB_AMP_DELAY,	/* busy-wait of amp_arg ns (ndelay) */
 	RACELAB_AMP_SLEEP,	/* a context switch that surely happens */
+	RACELAB_AMP_AUTO,	/* the mode's own window (knob only, never run) */
 };
 
 /* Mode flags. */
 #define RACELAB_MODE_ATOMIC_WINDOW	BIT(0)	/* window runs in atomic context */
+#define RACELAB_MODE_SERIAL_WINDOW	BIT(1)	/* one lock held across windows */
 
 /* Scenario flags. */
 #define RACELAB_SCN_PIN		BIT(0)	/* pin thread i to online CPU i by default */
@@ -76,6 +81,11 @@ struct racelab_thread;
  * @step:  one iteration of one thread; calls racelab_window() inside its
  *         race window. Returns false when the thread has nothing left to do
  *         (a writer whose readers are gone, a partner that left a handshake).
+ * @ops:   the scenario's own operations for this mode (its reader and
+ *         writer, take and give...), read by @step through run->mode
+ * @auto_amp: the window amplifier=auto gives this mode: a race too narrow
+ *         to show reliably gets a wider window by design
+ * @auto_arg: its argument (ns for a delay)
  */
 struct racelab_mode {
 	const char *name;
@@ -83,6 +93,9 @@ struct racelab_mode {
 	unsigned int flags;
 	const char *about;
 	bool (*step)(struct racelab_run *run, struct racelab_thread *t);
+	const void *ops;
+	enum racelab_amp auto_amp;
+	unsigned int auto_arg;
 };
 
 /**
@@ -91,8 +104,14 @@ struct racelab_mode {
  * @observed:  value found at the end
  * @anomalies: lost updates, torn reads, forbidden outcomes... of this run
  * @ops:       iterations done by all threads
+ * @min_thread_ops: iterations of the thread that did fewest (progress)
  * @duration_ns: wall time from the start gate to the last thread's end
- * @aborted:   the run was stopped before its end
+ * @first_anomaly_ns: time from the start gate to the first anomaly seen
+ *             while running (0: none, or the scenario counts at the end)
+ * @stopped:   the run was stopped (stop, rmmod) before its end
+ * @expired:   the run ended at its duration_ms
+ * @inconclusive: clean, but on too small a sample to mean it (the
+ *             scenario says why in @extra)
  * @mode:      the mode that ran
  * @threads:   threads that ran
  * @amp:       the amplifier, as the amplifier knob shows it
@@ -104,8 +123,12 @@ struct racelab_result {
 	u64 observed;
 	u64 anomalies;
 	u64 ops;
+	u64 min_thread_ops;
 	u64 duration_ns;
-	bool aborted;
+	u64 first_anomaly_ns;
+	bool stopped;
+	bool expired;
+	bool inconclusive;
 	const struct racelab_mode *mode;
 	unsigned int threads;
 	char amp[32];
@@ -134,7 +157,8 @@ struct racelab_script_ops {
  * @modes:    table of modes
  * @nr_modes: entries in @modes
  * @validate: optional: refuse a configuration the scenario cannot run
- *            (-EINVAL), on top of the generic checks
+ *            (-EINVAL, with the reason in *why), on top of the generic
+ *            rules. Called at start, on the whole configuration.
  * @script:   optional: schedules this scenario can replay
  * @setup:    allocate and reset run->priv before the threads start
  * @verdict:  fill expected/observed/anomalies of @res from the final state
@@ -146,7 +170,7 @@ struct racelab_scenario {
 	unsigned int flags;
 	const struct racelab_mode *modes;
 	unsigned int nr_modes;
-	int (*validate)(const struct racelab_cfg *cfg);
+	int (*validate)(const struct racelab_cfg *cfg, const char **why);
 	const struct racelab_script_ops *script;
 	int (*setup)(struct racelab_run *run);
 	void (*verdict)(struct racelab_run *run, struct racelab_result *res);
@@ -157,8 +181,8 @@ struct racelab_scenario {
  * struct racelab_cfg - the knobs of one scenario
  * @mode:       index into the scenario's mode table
  * @threads:    number of kthreads
- * @iterations: iterations per thread
- * @duration_ms: stop after this long even if iterations remain (0: no limit)
+ * @iterations: cap on the iterations of each thread (0: none)
+ * @duration_ms: length of the run: it ends then, whatever is left to do
  * @amp:        amplifier inside the race window
  * @amp_arg:    ns for RACELAB_AMP_DELAY, us for RACELAB_AMP_SLEEP
  * @pinned:     bind thread i to the i-th CPU of @cpus (round robin)
@@ -177,7 +201,11 @@ struct racelab_cfg {
 	struct racelab_script script;
 };
 
-/* One racing kthread. */
+/*
+ * One racing kthread. Each has a cache line of its own: a thread writes
+ * @ops every iteration, which must not share a line with its neighbours'
+ * (it did, and false-sharing/padded shared lines through it).
+ */
 struct racelab_thread {
 	struct racelab_run *run;
 	struct task_struct *task;
@@ -186,20 +214,23 @@ struct racelab_thread {
 	unsigned long ops;	/* iterations done: written by the thread only */
 	u64 t_end;		/* when it finished iterating */
 	void *priv;		/* scenario's per-thread data */
-};
+} ____cacheline_aligned_in_smp;
 
 /* One run of one scenario: owned by the runner from start to verdict. */
 struct racelab_run {
 	const struct racelab_scenario *scn;
 	const struct racelab_mode *mode;
-	struct racelab_cfg cfg;
+	struct racelab_cfg cfg;	/* amplifier resolved: never AUTO */
+	bool amp_auto;		/* the amplifier knob said auto */
 	void *priv;		/* scenario's shared state */
 	bool go;		/* start gate open */
-	bool stop;		/* abort requested */
+	bool stop;		/* stop requested (stop, rmmod) */
+	bool expired;		/* duration_ms has passed */
+	atomic_t ready;		/* threads at the rendezvous */
 	atomic_t live;		/* threads still iterating */
-	u64 deadline;		/* ktime_get_ns() at which to stop, or 0 */
+	atomic64_t first_anomaly_ns;
 	wait_queue_head_t gate;	/* threads wait here for @go */
-	wait_queue_head_t done;	/* runner waits here for @live == 0 */
+	wait_queue_head_t done;	/* runner waits here for @ready, @live */
 	u64 t_start;
 	struct racelab_thread thr[];
 };
@@ -259,17 +290,56 @@ static inline bool racelab_others_live(struct racelab_run *run)
 }
 
 /**
- * racelab_should_stop() - for loops inside a step (spin waits, retries)
+ * racelab_should_stop() - is the run over? For the runner's loop and for
+ * loops inside a step (spin waits, retries)
  * @run: the run
  */
 static inline bool racelab_should_stop(struct racelab_run *run)
 {
-	return READ_ONCE(run->stop) || kthread_should_stop();
+	return READ_ONCE(run->stop) || READ_ONCE(run->expired) ||
+	       kthread_should_stop();
+}
+
+void __racelab_anomaly(struct racelab_run *run);
+
+/**
+ * racelab_anomaly() - note that an anomaly was seen, for its time
+ * @run: the run
+ *
+ * Scenarios that see an anomaly as it happens call this, so the verdict
+ * says how long the race took to show (first_anomaly_ns).
+ */
+static inline void racelab_anomaly(struct racelab_run *run)
+{
+	if (!atomic64_read(&run->first_anomaly_ns))
+		__racelab_anomaly(run);
+}
+
+/**
+ * racelab_mode_amp() - the amplifier a mode runs with under @cfg
+ * @mode: the mode
+ * @cfg:  the configuration
+ * @arg:  its argument, if not NULL
+ */
+static inline enum racelab_amp racelab_mode_amp(const struct racelab_mode *mode,
+						const struct racelab_cfg *cfg,
+						unsigned int *arg)
+{
+	if (cfg->amp != RACELAB_AMP_AUTO) {
+		if (arg)
+			*arg = cfg->amp_arg;
+		return cfg->amp;
+	}
+	if (arg)
+		*arg = mode->auto_arg;
+	return mode->auto_amp;
 }
 
 /* Exported to the KUnit module. */
 struct racelab_slot *racelab_slot_find(const char *name);
 void racelab_cfg_default(struct racelab_cfg *cfg);
+int racelab_cfg_validate(const struct racelab_scenario *scn,
+			 const struct racelab_cfg *cfg, const char **why);
 int racelab_knob_parse(const struct racelab_scenario *scn,
 		       struct racelab_cfg *cfg, const char *knob,
 		       const char *val);
@@ -293,11 +363,6 @@ int racelab_claim(struct racelab_slot *slot);
 void racelab_release(struct racelab_slot *slot,
 		     const struct racelab_result *res);
 void racelab_abort(struct racelab_slot *slot);
-int racelab_cfg_validate(const struct racelab_scenario *scn,
-			 const struct racelab_cfg *cfg);
-int racelab_knob_default(const struct racelab_scenario *scn,
-			 struct racelab_cfg *cfg, const char *knob,
-			 const char *val);
 int racelab_cfg_show(const struct racelab_scenario *scn,
 		     const struct racelab_cfg *cfg, const char *knob,
 		     char *buf, size_t len);

@@ -36,6 +36,7 @@ void racelab_amplify(struct racelab_thread *t)
 		usleep_range(cfg->amp_arg, cfg->amp_arg + 1);
 		break;
 	case RACELAB_AMP_NONE:
+	case RACELAB_AMP_AUTO:	/* resolved before a run starts */
 		break;
 	}
 }
@@ -52,6 +53,17 @@ static void racelab_wait_for_stop(void)
 	__set_current_state(TASK_RUNNING);
 }
 
+/**
+ * __racelab_anomaly() - record when the first anomaly of a run was seen
+ * @run: the run
+ */
+void __racelab_anomaly(struct racelab_run *run)
+{
+	u64 t = ktime_get_ns() - READ_ONCE(run->t_start);
+
+	atomic64_cmpxchg(&run->first_anomaly_ns, 0, max_t(u64, t, 1));
+}
+
 static int racelab_thread_fn(void *arg)
 {
 	struct racelab_thread *t = arg;
@@ -59,25 +71,27 @@ static int racelab_thread_fn(void *arg)
 	bool (*step)(struct racelab_run *run, struct racelab_thread *t);
 	unsigned long i, limit = run->cfg.iterations;
 
+	/*
+	 * The rendezvous: every thread is running and waits here before any
+	 * iterates, so that all start together once the gate opens.
+	 */
+	if (atomic_inc_return(&run->ready) == run->cfg.threads)
+		wake_up(&run->done);
 	/* Pairs with smp_store_release() in racelab_execute(). */
 	wait_event_interruptible(run->gate, smp_load_acquire(&run->go) ||
 				 kthread_should_stop());
 	step = run->mode->step;
 	/* A writer serves its readers: its step ends the loop when they are done. */
 	if ((run->scn->flags & RACELAB_SCN_WRITER0) && t->id == 0)
-		limit = ULONG_MAX;
-	for (i = 0; i < limit; i++) {
-		if (READ_ONCE(run->stop) || kthread_should_stop())
+		limit = 0;
+	for (i = 0; !limit || i < limit; i++) {
+		if (racelab_should_stop(run))
 			break;
 		if (!step(run, t))
 			break;
 		WRITE_ONCE(t->ops, i + 1);
-		barrier();
-		if ((i & 63) == 63) {
+		if ((i & 63) == 63)
 			cond_resched();
-			if (run->deadline && ktime_get_ns() >= run->deadline)
-				break;
-		}
 	}
 	t->t_end = ktime_get_ns();
 	/* Fully ordered: t_end and the shared state are visible to the runner. */
@@ -149,13 +163,17 @@ EXPORT_SYMBOL_GPL(racelab_kind_name);
  * racelab_verdict_name() - one word for the outcome of a run
  * @res: the result
  *
- * Return: "aborted", "race" (anomalies seen) or "clean".
+ * Return: "stopped" (stop, rmmod), "race" (anomalies seen), "inconclusive"
+ * (none seen, on too small a sample) or "clean". A run that ends at its
+ * duration_ms or its iteration cap ended normally.
  */
 const char *racelab_verdict_name(const struct racelab_result *res)
 {
-	if (res->aborted)
-		return "aborted";
-	return res->anomalies ? "race" : "clean";
+	if (res->stopped)
+		return "stopped";
+	if (res->anomalies)
+		return "race";
+	return res->inconclusive ? "inconclusive" : "clean";
 }
 EXPORT_SYMBOL_GPL(racelab_verdict_name);
 
@@ -165,10 +183,15 @@ static void racelab_format(const struct racelab_run *run,
 	const struct racelab_cfg *cfg = &run->cfg;
 	char cpus[32], clk[32];
 	u64 per_thread = div_u64(res->ops, cfg->threads);
+	const char *ended;
+	int n;
 
 	res->mode = run->mode;
 	res->threads = cfg->script.nr ? RACELAB_SCRIPT_THREADS : cfg->threads;
-	racelab_cfg_show(run->scn, cfg, "amplifier", res->amp, sizeof(res->amp));
+	/* The window that ran; "auto:" if the mode chose it. */
+	n = run->amp_auto ? scnprintf(res->amp, sizeof(res->amp), "auto:") : 0;
+	racelab_cfg_show(run->scn, cfg, "amplifier", res->amp + n,
+			 sizeof(res->amp) - n);
 	if (!cfg->pinned && (run->scn->flags & RACELAB_SCN_PIN))
 		scnprintf(cpus, sizeof(cpus), "%*pbl",
 			  cpumask_pr_args(cpu_online_mask));
@@ -188,12 +211,19 @@ static void racelab_format(const struct racelab_run *run,
 		return;
 	}
 
+	if (res->stopped)
+		ended = "stop";
+	else if (res->expired)
+		ended = "deadline";
+	else
+		ended = "iterations";
 	snprintf(res->line, sizeof(res->line),
-		 "scenario=%s mode=%s kind=%s threads=%u cpus=%s iterations=%lu amplifier=%s expected=%llu observed=%llu anomalies=%llu verdict=%s ops=%llu ns_per_op=%llu duration_ns=%llu clocksource=%s%s%s",
+		 "scenario=%s mode=%s kind=%s threads=%u cpus=%s duration_ms=%u iterations=%lu amplifier=%s expected=%llu observed=%llu anomalies=%llu verdict=%s ended=%s first_anomaly_ns=%llu ops=%llu min_thread_ops=%llu ns_per_op=%llu duration_ns=%llu clocksource=%s%s%s",
 		 run->scn->name, run->mode->name,
 		 racelab_kind_name(run->mode->kind), cfg->threads, cpus,
-		 cfg->iterations, res->amp, res->expected, res->observed,
-		 res->anomalies, racelab_verdict_name(res), res->ops,
+		 cfg->duration_ms, cfg->iterations, res->amp, res->expected,
+		 res->observed, res->anomalies, racelab_verdict_name(res),
+		 ended, res->first_anomaly_ns, res->ops, res->min_thread_ops,
 		 per_thread ? div64_u64(res->duration_ns, per_thread) : 0,
 		 res->duration_ns, clk, res->extra[0] ? " " : "", res->extra);
 }
@@ -208,6 +238,20 @@ static void racelab_publish(struct racelab_slot *slot, struct racelab_run *run)
 	mutex_unlock(&slot->lock);
 }
 
+/* A run of @cfg, its amplifier resolved for its mode. */
+static void racelab_run_init(struct racelab_run *run,
+			     const struct racelab_scenario *scn,
+			     const struct racelab_cfg *cfg)
+{
+	run->scn = scn;
+	run->mode = &scn->modes[cfg->mode];
+	run->cfg = *cfg;
+	run->amp_auto = cfg->amp == RACELAB_AMP_AUTO;
+	run->cfg.amp = racelab_mode_amp(run->mode, cfg, &run->cfg.amp_arg);
+	init_waitqueue_head(&run->gate);
+	init_waitqueue_head(&run->done);
+}
+
 /* A replay: two threads take turns as the schedule says. */
 static int racelab_execute_script(struct racelab_slot *slot,
 				  const struct racelab_cfg *cfg,
@@ -220,9 +264,7 @@ static int racelab_execute_script(struct racelab_slot *slot,
 	run = kzalloc(struct_size(run, thr, RACELAB_SCRIPT_THREADS), GFP_KERNEL);
 	if (!run)
 		return -ENOMEM;
-	run->scn = scn;
-	run->mode = &scn->modes[cfg->mode];
-	run->cfg = *cfg;
+	racelab_run_init(run, scn, cfg);
 	err = scn->setup(run);
 	if (!err)
 		err = racelab_script_run(scn->name, &cfg->script, scn->script,
@@ -259,11 +301,7 @@ int racelab_execute(struct racelab_slot *slot, const struct racelab_cfg *cfg,
 	run = kzalloc(struct_size(run, thr, cfg->threads), GFP_KERNEL);
 	if (!run)
 		return -ENOMEM;
-	run->scn = scn;
-	run->mode = &scn->modes[cfg->mode];
-	run->cfg = *cfg;
-	init_waitqueue_head(&run->gate);
-	init_waitqueue_head(&run->done);
+	racelab_run_init(run, scn, cfg);
 	atomic_set(&run->live, cfg->threads);
 
 	err = scn->setup(run);
@@ -296,38 +334,41 @@ int racelab_execute(struct racelab_slot *slot, const struct racelab_cfg *cfg,
 	}
 
 	racelab_publish(slot, run);
-	if (cfg->duration_ms)
-		run->deadline = ktime_get_ns() +
-				(u64)cfg->duration_ms * NSEC_PER_MSEC;
+	/* Every thread at the rendezvous before the gate opens. */
+	wait_event_idle(run->done, atomic_read(&run->ready) == created ||
+			READ_ONCE(run->stop));
 	run->t_start = ktime_get_ns();
 	/* The configuration and t_start are visible to threads seeing go. */
 	smp_store_release(&run->go, true);
 	wake_up_all(&run->gate);
 
 	/*
-	 * TASK_IDLE: a long run is not a hung task. With a time limit, the
-	 * runner enforces it even on threads stuck in their step (a real
-	 * deadlock): kthread_stop() interrupts their interruptible waits.
+	 * TASK_IDLE: a long run is not a hung task. At duration_ms every
+	 * thread ends within its current step; kthread_stop() also ends the
+	 * interruptible waits of a thread stuck in a real deadlock.
 	 */
-	if (!cfg->duration_ms)
-		wait_event_idle(run->done, !atomic_read(&run->live) ||
-				READ_ONCE(run->stop));
-	else if (!wait_event_idle_timeout(run->done, !atomic_read(&run->live) ||
-					  READ_ONCE(run->stop),
-					  msecs_to_jiffies(cfg->duration_ms + 1000)))
-		WRITE_ONCE(run->stop, true);
+	if (!wait_event_idle_timeout(run->done, !atomic_read(&run->live) ||
+				     READ_ONCE(run->stop),
+				     msecs_to_jiffies(cfg->duration_ms)))
+		WRITE_ONCE(run->expired, true);
 	for (i = 0; i < created; i++)
 		kthread_stop(run->thr[i].task);
 	racelab_publish(slot, NULL);
 
 	memset(res, 0, sizeof(*res));
+	res->min_thread_ops = U64_MAX;
 	for (i = 0; i < cfg->threads; i++) {
-		res->ops += run->thr[i].ops;
-		if (run->thr[i].t_end > run->t_start)
+		struct racelab_thread *t = &run->thr[i];
+
+		res->ops += t->ops;
+		res->min_thread_ops = min_t(u64, res->min_thread_ops, t->ops);
+		if (t->t_end > run->t_start)
 			res->duration_ns = max(res->duration_ns,
-					       run->thr[i].t_end - run->t_start);
+					       t->t_end - run->t_start);
 	}
-	res->aborted = READ_ONCE(run->stop);
+	res->stopped = READ_ONCE(run->stop);
+	res->expired = READ_ONCE(run->expired);
+	res->first_anomaly_ns = atomic64_read(&run->first_anomaly_ns);
 	scn->verdict(run, res);
 	racelab_format(run, res);
 	scn->teardown(run);
@@ -412,11 +453,14 @@ void racelab_abort(struct racelab_slot *slot)
 int racelab_run_sync(struct racelab_slot *slot, const struct racelab_cfg *cfg,
 		     struct racelab_result *res)
 {
+	const char *why = NULL;
 	int err;
 
-	err = racelab_cfg_validate(slot->scn, cfg);
-	if (err)
+	err = racelab_cfg_validate(slot->scn, cfg, &why);
+	if (err) {
+		pr_notice("%s: run refused: %s\n", slot->scn->name, why);
 		return err;
+	}
 	err = racelab_claim(slot);
 	if (err)
 		return err;

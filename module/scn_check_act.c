@@ -29,6 +29,7 @@
 #include "racelab.h"
 
 struct ca_pool {
+	struct racelab_run *run;
 	const char *name;
 	long capacity;
 	long amount;		/* units one take needs */
@@ -57,8 +58,10 @@ static struct ca_state *ca_of(struct racelab_run *run)
 static void ca_took(struct ca_pool *p, long left)
 {
 	atomic_long_inc(&p->takes);
-	if (atomic_long_add_return(p->amount, &p->held) > p->capacity)
+	if (atomic_long_add_return(p->amount, &p->held) > p->capacity) {
 		atomic_long_inc(&p->over);
+		racelab_anomaly(p->run);
+	}
 	if (left < 0)
 		atomic_long_inc(&p->below_zero);
 }
@@ -68,31 +71,52 @@ static void ca_untook(struct ca_pool *p)
 	atomic_long_sub(p->amount, &p->held);
 }
 
-static noinline bool ca_none_take(struct ca_state *s, struct ca_pool *p,
-				  struct racelab_thread *t)
+/*
+ * The act and the give-back are each one locked step in every lock mode,
+ * so the pool itself never loses an update: what breaks is only the
+ * check-then-act. Always inlined, so a KCSAN report names the mode.
+ */
+static __always_inline void ca_act_locked(struct ca_state *s,
+					  struct ca_pool *p)
 {
 	long left;
 
+	spin_lock(&s->lock);
+	left = p->avail - p->amount;
+	p->avail = left;
+	spin_unlock(&s->lock);
+	ca_took(p, left);
+}
+
+static __always_inline void ca_give_locked(struct ca_state *s,
+					   struct ca_pool *p)
+{
+	ca_untook(p);
+	spin_lock(&s->lock);
+	p->avail += p->amount;
+	spin_unlock(&s->lock);
+}
+
+/* The check is a plain read, racing with the locked acts of others. */
+static noinline bool ca_none_take(struct ca_state *s, struct ca_pool *p,
+				  struct racelab_thread *t)
+{
 	if (p->avail < p->amount)
 		return false;
 	racelab_window(t);
-	left = p->avail - p->amount;
-	p->avail = left;
-	ca_took(p, left);
+	ca_act_locked(s, p);
 	return true;
 }
 
 static noinline void ca_none_give(struct ca_state *s, struct ca_pool *p)
 {
-	ca_untook(p);
-	p->avail = p->avail + p->amount;
+	ca_give_locked(s, p);
 }
 
 static noinline bool ca_split_lock_take(struct ca_state *s, struct ca_pool *p,
 					struct racelab_thread *t)
 {
 	bool enough;
-	long left;
 
 	spin_lock(&s->lock);
 	enough = p->avail >= p->amount;
@@ -100,11 +124,7 @@ static noinline bool ca_split_lock_take(struct ca_state *s, struct ca_pool *p,
 	if (!enough)
 		return false;
 	racelab_window(t);
-	spin_lock(&s->lock);
-	left = p->avail - p->amount;
-	p->avail = left;
-	spin_unlock(&s->lock);
-	ca_took(p, left);
+	ca_act_locked(s, p);
 	return true;
 }
 
@@ -128,10 +148,12 @@ static noinline bool ca_spinlock_take(struct ca_state *s, struct ca_pool *p,
 
 static noinline void ca_locked_give(struct ca_state *s, struct ca_pool *p)
 {
-	ca_untook(p);
-	spin_lock(&s->lock);
-	p->avail += p->amount;
-	spin_unlock(&s->lock);
+	ca_give_locked(s, p);
+}
+
+static long ca_locked_left(struct ca_pool *p)
+{
+	return p->avail;
 }
 
 /*
@@ -145,7 +167,7 @@ static noinline bool ca_cmpxchg_take(struct ca_state *s, struct ca_pool *p,
 	long old = atomic_long_read(&p->aavail);
 
 	do {
-		if (old < p->amount)
+		if (old < p->amount || racelab_should_stop(t->run))
 			return false;
 		racelab_window(t);
 	} while (!atomic_long_try_cmpxchg(&p->aavail, &old, old - p->amount));
@@ -159,24 +181,23 @@ static noinline void ca_cmpxchg_give(struct ca_state *s, struct ca_pool *p)
 	atomic_long_add(p->amount, &p->aavail);
 }
 
-/* One mode's way to take from and give back to a pool, as in ca_modes[]. */
+static long ca_cmpxchg_left(struct ca_pool *p)
+{
+	return atomic_long_read(&p->aavail);
+}
+
+/* One mode's way to take from and give back to a pool. */
 struct ca_ops {
 	bool (*take)(struct ca_state *s, struct ca_pool *p,
 		     struct racelab_thread *t);
 	void (*give)(struct ca_state *s, struct ca_pool *p);
-};
-
-static const struct ca_ops ca_ops[] = {
-	{ ca_none_take, ca_none_give },
-	{ ca_split_lock_take, ca_locked_give },
-	{ ca_spinlock_take, ca_locked_give },
-	{ ca_cmpxchg_take, ca_cmpxchg_give },
+	long (*left)(struct ca_pool *p);	/* what the pool holds */
 };
 
 /* Every customer tries the ATM, then the seat. */
 static bool ca_step(struct racelab_run *run, struct racelab_thread *t)
 {
-	const struct ca_ops *ops = &ca_ops[run->cfg.mode];
+	const struct ca_ops *ops = run->mode->ops;
 	struct ca_state *s = ca_of(run);
 	int i;
 
@@ -192,24 +213,42 @@ static bool ca_step(struct racelab_run *run, struct racelab_thread *t)
 static const struct racelab_mode ca_modes[] = {
 	{
 		.name = "none", .kind = RACELAB_RACY,
-		.about = "if (balance >= amount) balance -= amount, plain",
+		.about = "plain check of the balance, then a locked withdrawal",
 		.step = ca_step,
+		.ops = &(const struct ca_ops) {
+			.take = ca_none_take, .give = ca_none_give,
+			.left = ca_locked_left,
+		},
 	},
 	{
 		.name = "split-lock", .kind = RACELAB_BROKEN_FIX,
 		.about = "check under the lock, act under it again: no data race, still wrong",
 		.step = ca_step,
+		.ops = &(const struct ca_ops) {
+			.take = ca_split_lock_take, .give = ca_locked_give,
+			.left = ca_locked_left,
+		},
+		/* Too narrow to show in a second on every kernel unamplified. */
+		.auto_amp = RACELAB_AMP_DELAY, .auto_arg = 1000,
 	},
 	{
 		.name = "spinlock", .kind = RACELAB_FIXED,
-		.flags = RACELAB_MODE_ATOMIC_WINDOW,
+		.flags = RACELAB_MODE_ATOMIC_WINDOW | RACELAB_MODE_SERIAL_WINDOW,
 		.about = "check and act in one critical section",
 		.step = ca_step,
+		.ops = &(const struct ca_ops) {
+			.take = ca_spinlock_take, .give = ca_locked_give,
+			.left = ca_locked_left,
+		},
 	},
 	{
 		.name = "cmpxchg", .kind = RACELAB_FIXED,
 		.about = "atomic_long_try_cmpxchg() loop that checks balance >= amount",
 		.step = ca_step,
+		.ops = &(const struct ca_ops) {
+			.take = ca_cmpxchg_take, .give = ca_cmpxchg_give,
+			.left = ca_cmpxchg_left,
+		},
 	},
 };
 
@@ -232,6 +271,7 @@ static int ca_setup(struct racelab_run *run)
 	for (i = 0; i < ARRAY_SIZE(pools); i++) {
 		struct ca_pool *p = &s->pool[i];
 
+		p->run = run;
 		p->name = pools[i].name;
 		p->capacity = pools[i].capacity;
 		p->amount = pools[i].amount;
@@ -244,6 +284,7 @@ static int ca_setup(struct racelab_run *run)
 
 static void ca_verdict(struct racelab_run *run, struct racelab_result *res)
 {
+	const struct ca_ops *ops = run->mode->ops;
 	struct ca_state *s = ca_of(run);
 	struct ca_pool *a = &s->pool[CA_ACCOUNT], *seat = &s->pool[CA_SEAT];
 	u64 takes = atomic_long_read(&a->takes) + atomic_long_read(&seat->takes);
@@ -252,11 +293,15 @@ static void ca_verdict(struct racelab_run *run, struct racelab_result *res)
 	res->expected = takes;
 	res->observed = takes - bad;
 	res->anomalies = bad;
+	/*
+	 * Every take was given back: a pool that does not hold its capacity
+	 * at the end lost an update, a different race from check-then-act.
+	 */
 	snprintf(res->extra, sizeof(res->extra),
-		 "withdrawals=%ld overdrawn=%ld below_zero=%ld bookings=%ld sold_twice=%ld",
+		 "withdrawals=%ld overdrawn=%ld below_zero=%ld bookings=%ld sold_twice=%ld account_end=%ld seat_end=%ld",
 		 atomic_long_read(&a->takes), atomic_long_read(&a->over),
 		 atomic_long_read(&a->below_zero), atomic_long_read(&seat->takes),
-		 atomic_long_read(&seat->over));
+		 atomic_long_read(&seat->over), ops->left(a), ops->left(seat));
 }
 
 static void ca_teardown(struct racelab_run *run)

@@ -49,12 +49,6 @@ static noinline void counter_none_inc(struct counter_state *c,
 	c->value = v + 1;
 }
 
-static bool counter_none_step(struct racelab_run *run, struct racelab_thread *t)
-{
-	counter_none_inc(counter_of(run), t);
-	return true;
-}
-
 /* Looks fixed: a lock around the update, but every thread has its own. */
 static noinline void counter_lock_per_thread_inc(struct counter_state *c,
 						 struct racelab_thread *t)
@@ -68,13 +62,6 @@ static noinline void counter_lock_per_thread_inc(struct counter_state *c,
 	mutex_unlock(&c->own[t->id]);
 }
 
-static bool counter_lock_per_thread_step(struct racelab_run *run,
-					 struct racelab_thread *t)
-{
-	counter_lock_per_thread_inc(counter_of(run), t);
-	return true;
-}
-
 /* Looks fixed: both accesses are atomic, the read-modify-write is not. */
 static noinline void counter_atomic_read_set_inc(struct counter_state *c,
 						 struct racelab_thread *t)
@@ -83,13 +70,6 @@ static noinline void counter_atomic_read_set_inc(struct counter_state *c,
 
 	racelab_window(t);
 	atomic_long_set(&c->atomic, v + 1);
-}
-
-static bool counter_atomic_read_set_step(struct racelab_run *run,
-					 struct racelab_thread *t)
-{
-	counter_atomic_read_set_inc(counter_of(run), t);
-	return true;
 }
 
 static noinline void counter_spinlock_inc(struct counter_state *c,
@@ -104,13 +84,6 @@ static noinline void counter_spinlock_inc(struct counter_state *c,
 	spin_unlock(&c->lock);
 }
 
-static bool counter_spinlock_step(struct racelab_run *run,
-				  struct racelab_thread *t)
-{
-	counter_spinlock_inc(counter_of(run), t);
-	return true;
-}
-
 static noinline void counter_mutex_inc(struct counter_state *c,
 				       struct racelab_thread *t)
 {
@@ -121,13 +94,6 @@ static noinline void counter_mutex_inc(struct counter_state *c,
 	racelab_window(t);
 	c->value = v + 1;
 	mutex_unlock(&c->mutex);
-}
-
-static bool counter_mutex_step(struct racelab_run *run,
-			       struct racelab_thread *t)
-{
-	counter_mutex_inc(counter_of(run), t);
-	return true;
 }
 
 /*
@@ -141,13 +107,6 @@ static noinline void counter_atomic_inc(struct counter_state *c,
 	atomic_long_inc(&c->atomic);
 }
 
-static bool counter_atomic_step(struct racelab_run *run,
-				struct racelab_thread *t)
-{
-	counter_atomic_inc(counter_of(run), t);
-	return true;
-}
-
 /* No sharing at all: each CPU counts on its own, summed at the end. */
 static noinline void counter_percpu_inc(struct counter_state *c,
 					struct racelab_thread *t)
@@ -156,59 +115,100 @@ static noinline void counter_percpu_inc(struct counter_state *c,
 	this_cpu_inc(*c->pcpu);
 }
 
-static bool counter_percpu_step(struct racelab_run *run,
-				struct racelab_thread *t)
+/* One mode's increment, and where its count ends up. */
+struct counter_ops {
+	void (*inc)(struct counter_state *c, struct racelab_thread *t);
+	u64 (*total)(struct counter_state *c);
+};
+
+static u64 counter_plain_total(struct counter_state *c)
 {
-	counter_percpu_inc(counter_of(run), t);
+	return c->value;
+}
+
+static u64 counter_atomic_total(struct counter_state *c)
+{
+	return atomic_long_read(&c->atomic);
+}
+
+static u64 counter_percpu_total(struct counter_state *c)
+{
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += *per_cpu_ptr(c->pcpu, cpu);
+	return sum;
+}
+
+static bool counter_step(struct racelab_run *run, struct racelab_thread *t)
+{
+	const struct counter_ops *ops = run->mode->ops;
+
+	ops->inc(counter_of(run), t);
 	return true;
 }
 
-enum counter_mode {
-	COUNTER_NONE,
-	COUNTER_LOCK_PER_THREAD,
-	COUNTER_ATOMIC_READ_SET,
-	COUNTER_SPINLOCK,
-	COUNTER_MUTEX,
-	COUNTER_ATOMIC,
-	COUNTER_PERCPU,
-};
-
 static const struct racelab_mode counter_modes[] = {
-	[COUNTER_NONE] = {
+	{
 		.name = "none", .kind = RACELAB_RACY,
 		.about = "plain v = c; c = v + 1",
-		.step = counter_none_step,
+		.step = counter_step,
+		.ops = &(const struct counter_ops) {
+			.inc = counter_none_inc, .total = counter_plain_total,
+		},
 	},
-	[COUNTER_LOCK_PER_THREAD] = {
+	{
 		.name = "lock-per-thread", .kind = RACELAB_BROKEN_FIX,
 		.about = "each thread locks its own mutex: protects nothing",
-		.step = counter_lock_per_thread_step,
+		.step = counter_step,
+		.ops = &(const struct counter_ops) {
+			.inc = counter_lock_per_thread_inc,
+			.total = counter_plain_total,
+		},
 	},
-	[COUNTER_ATOMIC_READ_SET] = {
+	{
 		.name = "atomic-read-set", .kind = RACELAB_BROKEN_FIX,
 		.about = "atomic_set(a, atomic_read(a) + 1): no data race, still lost",
-		.step = counter_atomic_read_set_step,
+		.step = counter_step,
+		.ops = &(const struct counter_ops) {
+			.inc = counter_atomic_read_set_inc,
+			.total = counter_atomic_total,
+		},
 	},
-	[COUNTER_SPINLOCK] = {
+	{
 		.name = "spinlock", .kind = RACELAB_FIXED,
-		.flags = RACELAB_MODE_ATOMIC_WINDOW,
+		.flags = RACELAB_MODE_ATOMIC_WINDOW | RACELAB_MODE_SERIAL_WINDOW,
 		.about = "read-modify-write under one spinlock",
-		.step = counter_spinlock_step,
+		.step = counter_step,
+		.ops = &(const struct counter_ops) {
+			.inc = counter_spinlock_inc, .total = counter_plain_total,
+		},
 	},
-	[COUNTER_MUTEX] = {
+	{
 		.name = "mutex", .kind = RACELAB_FIXED,
+		.flags = RACELAB_MODE_SERIAL_WINDOW,
 		.about = "read-modify-write under one mutex",
-		.step = counter_mutex_step,
+		.step = counter_step,
+		.ops = &(const struct counter_ops) {
+			.inc = counter_mutex_inc, .total = counter_plain_total,
+		},
 	},
-	[COUNTER_ATOMIC] = {
+	{
 		.name = "atomic", .kind = RACELAB_FIXED,
 		.about = "atomic_long_inc()",
-		.step = counter_atomic_step,
+		.step = counter_step,
+		.ops = &(const struct counter_ops) {
+			.inc = counter_atomic_inc, .total = counter_atomic_total,
+		},
 	},
-	[COUNTER_PERCPU] = {
+	{
 		.name = "percpu", .kind = RACELAB_FIXED,
 		.about = "this_cpu_inc() on per-CPU counters, summed at the end",
-		.step = counter_percpu_step,
+		.step = counter_step,
+		.ops = &(const struct counter_ops) {
+			.inc = counter_percpu_inc, .total = counter_percpu_total,
+		},
 	},
 };
 
@@ -236,24 +236,10 @@ static int counter_setup(struct racelab_run *run)
 
 static void counter_verdict(struct racelab_run *run, struct racelab_result *res)
 {
-	struct counter_state *c = counter_of(run);
-	u64 observed = 0;
-	int cpu;
-
+	const struct counter_ops *ops = run->mode->ops;
 	/* The threads are reaped: nothing writes the state any more. */
-	switch (run->cfg.mode) {
-	case COUNTER_ATOMIC_READ_SET:
-	case COUNTER_ATOMIC:
-		observed = atomic_long_read(&c->atomic);
-		break;
-	case COUNTER_PERCPU:
-		for_each_possible_cpu(cpu)
-			observed += *per_cpu_ptr(c->pcpu, cpu);
-		break;
-	default:
-		observed = c->value;
-		break;
-	}
+	u64 observed = ops->total(counter_of(run));
+
 	res->expected = res->ops;
 	res->observed = observed;
 	/* Lost updates; a count above expected would be a bug of its own. */

@@ -34,15 +34,27 @@ static noinline void fs_inc(unsigned long *c, struct racelab_thread *t)
 	WRITE_ONCE(*c, READ_ONCE(*c) + 1);
 }
 
-static bool fs_packed_step(struct racelab_run *run, struct racelab_thread *t)
+static unsigned long *fs_packed_counter(struct fs_state *s, unsigned int i)
 {
-	fs_inc(&fs_of(run)->packed[t->id], t);
-	return true;
+	return &s->packed[i];
 }
 
-static bool fs_padded_step(struct racelab_run *run, struct racelab_thread *t)
+static unsigned long *fs_padded_counter(struct fs_state *s, unsigned int i)
 {
-	fs_inc(&fs_of(run)->padded[t->id].count, t);
+	return &s->padded[i].count;
+}
+
+/* One layout: where thread i's counter is, and how big its slot is. */
+struct fs_ops {
+	unsigned long *(*counter)(struct fs_state *s, unsigned int i);
+	size_t slot_bytes;
+};
+
+static bool fs_step(struct racelab_run *run, struct racelab_thread *t)
+{
+	const struct fs_ops *ops = run->mode->ops;
+
+	fs_inc(ops->counter(fs_of(run), t->id), t);
 	return true;
 }
 
@@ -50,12 +62,20 @@ static const struct racelab_mode fs_modes[] = {
 	{
 		.name = "packed", .kind = RACELAB_FIXED,
 		.about = "per-thread counters side by side in one cache line (slow)",
-		.step = fs_packed_step,
+		.step = fs_step,
+		.ops = &(const struct fs_ops) {
+			.counter = fs_packed_counter,
+			.slot_bytes = sizeof_field(struct fs_state, packed[0]),
+		},
 	},
 	{
 		.name = "padded", .kind = RACELAB_FIXED,
 		.about = "per-thread counters one cache line each",
-		.step = fs_padded_step,
+		.step = fs_step,
+		.ops = &(const struct fs_ops) {
+			.counter = fs_padded_counter,
+			.slot_bytes = sizeof(struct fs_padded),
+		},
 	},
 };
 
@@ -69,19 +89,18 @@ static int fs_setup(struct racelab_run *run)
 
 static void fs_verdict(struct racelab_run *run, struct racelab_result *res)
 {
+	const struct fs_ops *ops = run->mode->ops;
 	struct fs_state *s = fs_of(run);
-	bool packed = run->mode->step == fs_packed_step;
 	u64 sum = 0;
 	unsigned int i;
 
 	for (i = 0; i < run->cfg.threads; i++)
-		sum += packed ? s->packed[i] : s->padded[i].count;
+		sum += *ops->counter(s, i);
 	res->expected = res->ops;
 	res->observed = sum;
 	res->anomalies = sum > res->ops ? sum - res->ops : res->ops - sum;
 	snprintf(res->extra, sizeof(res->extra), "layout=%s counter_bytes=%zu",
-		 packed ? "packed" : "padded",
-		 packed ? sizeof(s->packed[0]) : sizeof(s->padded[0]));
+		 run->mode->name, ops->slot_bytes);
 }
 
 static void fs_teardown(struct racelab_run *run)

@@ -17,8 +17,9 @@
  *   rcu-outside-reader   rcu_dereference() outside rcu_read_lock()
  *                        ("suspicious RCU usage")
  *   real-deadlock        two threads really deadlock on AB-BA; the run's
- *                        time limit stops them (mutex_lock_interruptible()
- *                        returns -EINTR on kthread_stop())
+ *                        time limit or a stop ends it: kthread_stop()
+ *                        interrupts mutex_lock_interruptible() (-EINTR)
+ *                        and every other wait here is interruptible too
  *
  * The experiments need the matching debug options and are refused with
  * -EINVAL (and a message) on a kernel without them, like lib/test_lockup.c.
@@ -216,10 +217,14 @@ static bool ld_real_deadlock_step(struct racelab_run *run,
 
 	if (t->id > 1)
 		return false;
-	mutex_lock(first);
+	/* Every wait is interruptible: kthread_stop() ends the deadlock. */
+	if (mutex_lock_interruptible(first)) {
+		atomic_inc(&s->interrupted);
+		return false;
+	}
 	complete(&s->holds[t->id]);
-	wait_for_completion(&s->holds[!t->id]);
-	if (mutex_lock_interruptible(second))
+	if (wait_for_completion_interruptible(&s->holds[!t->id]) ||
+	    mutex_lock_interruptible(second))
 		atomic_inc(&s->interrupted);
 	else
 		mutex_unlock(second);
@@ -281,31 +286,33 @@ static bool ld_supported(unsigned int mode, const char **need)
 	switch (mode) {
 	case LD_SLEEP_IN_ATOMIC:
 	case LD_SLEEP_OUTSIDE:
-		*need = "CONFIG_DEBUG_ATOMIC_SLEEP";
+		*need = "this experiment needs CONFIG_DEBUG_ATOMIC_SLEEP";
 		return IS_ENABLED(CONFIG_DEBUG_ATOMIC_SLEEP);
 	case LD_RCU_OUTSIDE:
 	case LD_RCU_READER:
-		*need = "CONFIG_PROVE_RCU";
+		*need = "this experiment needs CONFIG_PROVE_RCU";
 		return IS_ENABLED(CONFIG_PROVE_RCU);
 	default:
-		*need = "CONFIG_PROVE_LOCKING";
+		*need = "this experiment needs CONFIG_PROVE_LOCKING";
 		return IS_ENABLED(CONFIG_PROVE_LOCKING);
 	}
 }
 
-static int ld_validate(const struct racelab_cfg *cfg)
+static int ld_validate(const struct racelab_cfg *cfg, const char **why)
 {
+	const struct racelab_mode *mode = &ld_modes[cfg->mode];
 	const char *need;
 
 	if (!ld_supported(cfg->mode, &need)) {
-		pr_notice_ratelimited("lockdep/%s needs %s: refused\n",
-				      ld_modes[cfg->mode].name, need);
+		*why = need;	/* the option this experiment needs */
 		return -EINVAL;
 	}
-	if (cfg->amp != RACELAB_AMP_NONE)
+	*why = "lockdep experiments take no amplifier";
+	if (racelab_mode_amp(mode, cfg, NULL) != RACELAB_AMP_NONE)
 		return -EINVAL;
-	/* Two threads, and a time limit to end the deadlock. */
-	if (cfg->mode == LD_REAL_DEADLOCK && !cfg->duration_ms)
+	/* Each thread waits for its partner's first lock. */
+	*why = "real-deadlock needs 2 threads or more: a deadlock takes two";
+	if (cfg->mode == LD_REAL_DEADLOCK && cfg->threads < 2)
 		return -EINVAL;
 	return 0;
 }

@@ -122,18 +122,14 @@ static noinline void mp_acquire_1(struct ord_state *s)
 	WRITE_ONCE(s->r[1], READ_ONCE(s->x));
 }
 
+/* One litmus test: each thread's half, and the outcome it must rule out. */
 struct ord_test {
 	void (*body[2])(struct ord_state *s);
 	int forbidden;		/* r0 * 2 + r1 */
 };
 
-static const struct ord_test ord_tests[] = {
-	{ { sb_plain_0, sb_plain_1 }, 0 },
-	{ { sb_mb_0, sb_mb_1 }, 0 },
-	{ { mp_plain_0, mp_plain_1 }, 2 },
-	{ { mp_wmb_0, mp_rmb_1 }, 2 },
-	{ { mp_release_0, mp_acquire_1 }, 2 },
-};
+#define ORD_SB_FORBIDDEN	0	/* r0 == 0 && r1 == 0 */
+#define ORD_MP_FORBIDDEN	2	/* saw the flag, not the data */
 
 /*
  * One trial. Thread 1 says it is ready, thread 0 resets the variables and
@@ -141,7 +137,7 @@ static const struct ord_test ord_tests[] = {
  */
 static bool ord_step(struct racelab_run *run, struct racelab_thread *t)
 {
-	const struct ord_test *test = &ord_tests[run->cfg.mode];
+	const struct ord_test *test = run->mode->ops;
 	struct ord_state *s = ord_of(run);
 	unsigned long n = ++s->trial[t->id];
 	unsigned int k;
@@ -170,7 +166,10 @@ static bool ord_step(struct racelab_run *run, struct racelab_thread *t)
 	test->body[0](s);
 	if (!ord_wait(run, &s->done, n))
 		return false;
-	s->hist[READ_ONCE(s->r[0]) * 2 + READ_ONCE(s->r[1])]++;
+	k = READ_ONCE(s->r[0]) * 2 + READ_ONCE(s->r[1]);
+	s->hist[k]++;
+	if (k == test->forbidden)
+		racelab_anomaly(run);
 	return true;
 }
 
@@ -179,37 +178,60 @@ static const struct racelab_mode ord_modes[] = {
 		.name = "sb-plain", .kind = RACELAB_RACY,
 		.about = "store buffering, no barrier: r0 == r1 == 0 happens on x86",
 		.step = ord_step,
+		.ops = &(const struct ord_test) {
+			.body = { sb_plain_0, sb_plain_1 },
+			.forbidden = ORD_SB_FORBIDDEN,
+		},
 	},
 	{
 		.name = "sb-mb", .kind = RACELAB_FIXED,
 		.about = "store buffering with smp_mb() between store and load",
 		.step = ord_step,
+		.ops = &(const struct ord_test) {
+			.body = { sb_mb_0, sb_mb_1 },
+			.forbidden = ORD_SB_FORBIDDEN,
+		},
 	},
 	{
 		.name = "mp-plain", .kind = RACELAB_RACY,
 		.about = "message passing, no barrier: allowed, but x86-TSO never shows it",
 		.step = ord_step,
+		.ops = &(const struct ord_test) {
+			.body = { mp_plain_0, mp_plain_1 },
+			.forbidden = ORD_MP_FORBIDDEN,
+		},
 	},
 	{
 		.name = "mp-wmb-rmb", .kind = RACELAB_FIXED,
 		.about = "message passing with smp_wmb()/smp_rmb()",
 		.step = ord_step,
+		.ops = &(const struct ord_test) {
+			.body = { mp_wmb_0, mp_rmb_1 },
+			.forbidden = ORD_MP_FORBIDDEN,
+		},
 	},
 	{
 		.name = "mp-release-acquire", .kind = RACELAB_FIXED,
 		.about = "message passing with smp_store_release()/smp_load_acquire()",
 		.step = ord_step,
+		.ops = &(const struct ord_test) {
+			.body = { mp_release_0, mp_acquire_1 },
+			.forbidden = ORD_MP_FORBIDDEN,
+		},
 	},
 };
 
 /* Two threads spinning for each other need two CPUs and no amplifier. */
-static int ord_validate(const struct racelab_cfg *cfg)
+static int ord_validate(const struct racelab_cfg *cfg, const char **why)
 {
+	*why = "ordering needs exactly 2 threads on 2 CPUs or more";
 	if (cfg->threads != 2 || num_online_cpus() < 2)
 		return -EINVAL;
 	if (cfg->pinned && cpumask_weight(&cfg->cpus) < 2)
 		return -EINVAL;
-	if (cfg->amp != RACELAB_AMP_NONE)
+	*why = "ordering takes no amplifier: the window is the store buffer";
+	if (racelab_mode_amp(&ord_modes[cfg->mode], cfg, NULL) !=
+	    RACELAB_AMP_NONE)
 		return -EINVAL;
 	return 0;
 }
@@ -220,7 +242,7 @@ static int ord_setup(struct racelab_run *run)
 
 	if (!s)
 		return -ENOMEM;
-	s->forbidden = ord_tests[run->cfg.mode].forbidden;
+	s->forbidden = ((const struct ord_test *)run->mode->ops)->forbidden;
 	run->priv = s;
 	return 0;
 }

@@ -23,13 +23,15 @@
 #define RL_LEN		16
 /*
  * A reader preempted inside its RCU section resumes on a removed entry and
- * follows it through every entry added meanwhile: a long walk is legal. The
- * bound only guards against a cycle.
+ * follows it through every entry added meanwhile: a long walk is legal.
+ * The writer waits for a grace period every RL_MAX_PENDING updates, which
+ * waits for that reader, so a walk sees at most about RL_LEN + 2 *
+ * RL_MAX_PENDING entries. The bound only guards against a cycle.
  */
-#define RL_WALK_MAX	BIT(20)
+#define RL_WALK_MAX	BIT(14)
 #define RL_ALIVE	0xa11fe000U
 #define RL_POISON	0x6b6b6b6b6b6b6b6bULL
-#define RL_MAX_PENDING	1000
+#define RL_MAX_PENDING	256
 
 struct rl_entry {
 	struct list_head node;
@@ -54,6 +56,7 @@ struct rl_state {
 	atomic_long_t longest;	/* longest walk, in entries */
 	atomic_long_t updates;
 	atomic_long_t pending;
+	unsigned int since_gp;	/* writer only: kfree_rcu() since a wait */
 };
 
 static struct rl_state *rl_of(struct racelab_run *run)
@@ -102,10 +105,13 @@ static __always_inline void rl_check(struct rl_state *s, struct rl_entry *e,
 	chk = e->chk;
 
 	atomic_long_inc(&s->entries_seen);
-	if (magic != RL_ALIVE || val == RL_POISON || chk == RL_POISON)
+	if (magic != RL_ALIVE || val == RL_POISON || chk == RL_POISON) {
 		atomic_long_inc(&s->poisoned);
-	else if (chk != ~val)
+		racelab_anomaly(t->run);
+	} else if (chk != ~val) {
 		atomic_long_inc(&s->torn);
+		racelab_anomaly(t->run);
+	}
 }
 
 static noinline void rl_walk_rcu(struct rl_state *s, struct racelab_thread *t)
@@ -119,6 +125,8 @@ static noinline void rl_walk_rcu(struct rl_state *s, struct racelab_thread *t)
 			atomic_long_inc(&s->too_long);
 			break;
 		}
+		if (racelab_should_stop(t->run))
+			break;
 		rl_check(s, e, t);
 	}
 	rcu_read_unlock();
@@ -152,6 +160,8 @@ static noinline void rl_locked_walk(struct rl_state *s,
 			atomic_long_inc(&s->too_long);
 			break;
 		}
+		if (racelab_should_stop(t->run))
+			break;
 		rl_check(s, e, t);
 	}
 	read_unlock(&s->rwlock);
@@ -169,6 +179,15 @@ static noinline bool rl_rcu_write(struct rl_state *s, struct racelab_thread *t)
 	spin_unlock(&s->lock);
 	if (old)
 		kfree_rcu(old, rcu);
+	/*
+	 * A writer that never waits outruns a slow reader: the reader never
+	 * reaches the end of the list, no grace period ends and the
+	 * kfree_rcu() backlog grows without bound. Wait now and then.
+	 */
+	if (++s->since_gp == RL_MAX_PENDING) {
+		s->since_gp = 0;
+		synchronize_rcu();
+	}
 	return true;
 }
 
@@ -242,23 +261,16 @@ static noinline bool rl_locked_write(struct rl_state *s,
 	return true;
 }
 
-/* One mode's reader and writer, in the order of rl_modes[]. */
+/* One mode's reader and writer. */
 struct rl_ops {
 	void (*read)(struct rl_state *s, struct racelab_thread *t);
 	bool (*write)(struct rl_state *s, struct racelab_thread *t);
 };
 
-static const struct rl_ops rl_ops[] = {
-	{ rl_walk_rcu, rl_in_place_write },
-	{ rl_walk_rcu, rl_free_too_early_write },
-	{ rl_walk_rcu, rl_rcu_write },
-	{ rl_locked_walk, rl_locked_write },
-};
-
 /* Thread 0 writes for as long as the others read. */
 static bool rl_step(struct racelab_run *run, struct racelab_thread *t)
 {
-	const struct rl_ops *ops = &rl_ops[run->cfg.mode];
+	const struct rl_ops *ops = run->mode->ops;
 	struct rl_state *s = rl_of(run);
 
 	if (t->id) {
@@ -277,30 +289,47 @@ static const struct racelab_mode rl_modes[] = {
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "the writer rewrites a live entry field by field",
 		.step = rl_step,
+		.ops = &(const struct rl_ops) {
+			.read = rl_walk_rcu, .write = rl_in_place_write,
+		},
+		/* Narrow on every kernel: widen the reader's look at an entry. */
+		.auto_amp = RACELAB_AMP_DELAY, .auto_arg = 1000,
 	},
 	{
 		.name = "free-too-early", .kind = RACELAB_BROKEN_FIX,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "list_del_rcu() then reuse at once (poisoned, quarantined)",
 		.step = rl_step,
+		.ops = &(const struct rl_ops) {
+			.read = rl_walk_rcu, .write = rl_free_too_early_write,
+		},
+		/* Narrow on every kernel: widen the reader's look at an entry. */
+		.auto_amp = RACELAB_AMP_DELAY, .auto_arg = 1000,
 	},
 	{
 		.name = "rcu", .kind = RACELAB_FIXED,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "list_add_rcu/list_del_rcu under a spinlock, kfree_rcu()",
 		.step = rl_step,
+		.ops = &(const struct rl_ops) {
+			.read = rl_walk_rcu, .write = rl_rcu_write,
+		},
 	},
 	{
 		.name = "reader-lock", .kind = RACELAB_FIXED,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "readers take a rwlock, the writer frees under it",
 		.step = rl_step,
+		.ops = &(const struct rl_ops) {
+			.read = rl_locked_walk, .write = rl_locked_write,
+		},
 	},
 };
 
-static int rl_validate(const struct racelab_cfg *cfg)
+static int rl_validate(const struct racelab_cfg *cfg, const char **why)
 {
-	return cfg->threads >= 2 ? 0 : -EINVAL;	/* a writer and a reader */
+	*why = "rcu-list needs 2 threads or more: a writer and a reader";
+	return cfg->threads >= 2 ? 0 : -EINVAL;
 }
 
 static int rl_setup(struct racelab_run *run)

@@ -49,6 +49,7 @@ struct rp_state {
 	atomic_long_t poisoned;
 	atomic_long_t updates;
 	atomic_long_t pending;	/* objects waiting for a grace period */
+	unsigned int since_gp;	/* writer only: kfree_rcu() since a wait */
 	atomic64_t gp_ns;	/* sum of grace-period latencies seen */
 	atomic64_t gp_max_ns;
 	atomic_long_t gps;
@@ -117,10 +118,13 @@ static __always_inline void rp_check(struct rp_state *s, struct rp_obj *o,
 	racelab_window(t);
 	b = o->b;
 	atomic_long_inc(&s->reads);
-	if (magic != RP_ALIVE || a == RP_POISON || b == RP_POISON)
+	if (magic != RP_ALIVE || a == RP_POISON || b == RP_POISON) {
 		atomic_long_inc(&s->poisoned);
-	else if (b != ~a)
+		racelab_anomaly(t->run);
+	} else if (b != ~a) {
 		atomic_long_inc(&s->torn);
+		racelab_anomaly(t->run);
+	}
 }
 
 static noinline void rp_rcu_read(struct rp_state *s, struct racelab_thread *t)
@@ -243,28 +247,24 @@ static noinline bool rp_kfree_rcu_write(struct rp_state *s,
 	if (!old)
 		return false;
 	kfree_rcu(old, rcu);
+	/* Bound the objects waiting for a grace period, as rp_throttle(). */
+	if (++s->since_gp == RP_MAX_PENDING) {
+		s->since_gp = 0;
+		synchronize_rcu();
+	}
 	return true;
 }
 
-/* One mode's reader and writer, in the order of rp_modes[]. */
+/* One mode's reader and writer. */
 struct rp_ops {
 	void (*read)(struct rp_state *s, struct racelab_thread *t);
 	bool (*write)(struct rp_state *s, struct racelab_thread *t);
 };
 
-static const struct rp_ops rp_ops[] = {
-	{ rp_rcu_read, rp_in_place_write },
-	{ rp_rcu_read, rp_free_too_early_write },
-	{ rp_rwlock_read, rp_rwlock_write },
-	{ rp_rcu_read, rp_rcu_sync_write },
-	{ rp_rcu_read, rp_rcu_call_write },
-	{ rp_rcu_read, rp_kfree_rcu_write },
-};
-
 /* Thread 0 writes for as long as the others read. */
 static bool rp_step(struct racelab_run *run, struct racelab_thread *t)
 {
-	const struct rp_ops *ops = &rp_ops[run->cfg.mode];
+	const struct rp_ops *ops = run->mode->ops;
 	struct rp_state *s = rp_of(run);
 
 	if (t->id) {
@@ -284,42 +284,63 @@ static const struct racelab_mode rp_modes[] = {
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "the writer edits the live object field by field",
 		.step = rp_step,
+		.ops = &(const struct rp_ops) {
+			.read = rp_rcu_read, .write = rp_in_place_write,
+		},
 	},
 	{
 		.name = "free-too-early", .kind = RACELAB_BROKEN_FIX,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "rcu_assign_pointer() then free at once (poisoned, quarantined)",
 		.step = rp_step,
+		.ops = &(const struct rp_ops) {
+			.read = rp_rcu_read, .write = rp_free_too_early_write,
+		},
+		/* A reader must still hold the old object: widen its read. */
+		.auto_amp = RACELAB_AMP_DELAY, .auto_arg = 1000,
 	},
 	{
 		.name = "rwlock", .kind = RACELAB_FIXED,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "readers share a rwlock; the writer swaps and frees under it",
 		.step = rp_step,
+		.ops = &(const struct rp_ops) {
+			.read = rp_rwlock_read, .write = rp_rwlock_write,
+		},
 	},
 	{
 		.name = "rcu-sync", .kind = RACELAB_FIXED,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "rcu_assign_pointer(), synchronize_rcu(), kfree()",
 		.step = rp_step,
+		.ops = &(const struct rp_ops) {
+			.read = rp_rcu_read, .write = rp_rcu_sync_write,
+		},
 	},
 	{
 		.name = "rcu-call", .kind = RACELAB_FIXED,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "rcu_assign_pointer(), call_rcu() frees after a grace period",
 		.step = rp_step,
+		.ops = &(const struct rp_ops) {
+			.read = rp_rcu_read, .write = rp_rcu_call_write,
+		},
 	},
 	{
 		.name = "kfree-rcu", .kind = RACELAB_FIXED,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "rcu_assign_pointer(), kfree_rcu()",
 		.step = rp_step,
+		.ops = &(const struct rp_ops) {
+			.read = rp_rcu_read, .write = rp_kfree_rcu_write,
+		},
 	},
 };
 
-static int rp_validate(const struct racelab_cfg *cfg)
+static int rp_validate(const struct racelab_cfg *cfg, const char **why)
 {
-	return cfg->threads >= 2 ? 0 : -EINVAL;	/* a writer and a reader */
+	*why = "rcu-pointer needs 2 threads or more: a writer and a reader";
+	return cfg->threads >= 2 ? 0 : -EINVAL;
 }
 
 static int rp_setup(struct racelab_run *run)
