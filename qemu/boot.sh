@@ -21,18 +21,8 @@ timeout_s=${RACELAB_TIMEOUT:-900}
 mkdir -p "$logdir"
 
 # The host's TSC rate, so the guest keeps a TSC clocksource under TCG
-# (PIT calibration fails in about one boot in three without it). Under TCG
-# the guest reads the host's TSC: measure its rate (qemu/tsc-khz.c); the
-# "cpu MHz" of /proc/cpuinfo is the current CPU frequency, not the TSC's.
-tsc_src=$RACELAB_ROOT/qemu/tsc-khz.c
-tsc_bin=$RACELAB_OUT/tsc-khz
-if [ ! -x "$tsc_bin" ] || [ "$tsc_src" -nt "$tsc_bin" ]; then
-	mkdir -p "$RACELAB_OUT"
-	cc -O2 -Wall -Wextra -Werror -o "$tsc_bin.tmp" "$tsc_src" &&
-		mv "$tsc_bin.tmp" "$tsc_bin" || die "cannot build $tsc_src"
-fi
-tsc_khz=$("$tsc_bin") || die "cannot measure the host's TSC rate ($tsc_bin)"
-log "host TSC: $tsc_khz kHz (measured against CLOCK_MONOTONIC_RAW)"
+# (PIT calibration fails in about one boot in three without it).
+tsc_khz=$(host_tsc_khz) || exit 1
 echo "$tsc_khz" > "$logdir/tsc-khz"
 cmdline="console=ttyS0 panic=-1 oops=panic softlockup_panic=0 tsc_early_khz=$tsc_khz tsc=reliable"
 cmdline+=" rl_mode=$mode rl_cpus=$smp $*"
