@@ -105,6 +105,7 @@ loaded && was_loaded=1
 # racelab_kunit depends on racelab: it must go first.
 grep -q '^racelab_kunit ' /proc/modules && rmmod racelab_kunit
 unload
+[ $? != 124 ] || ktap_exit_fail_msg "rmmod racelab hung before the tests"
 loaded && { ktap_skip_all "racelab is in use and cannot be unloaded"; exit "$KSFT_SKIP"; }
 ktap_set_plan 9
 
