@@ -318,10 +318,11 @@ void racelab_debugfs_exit(void)
 {
 	unsigned int i;
 
-	for (i = 0; i < racelab_nr_slots; i++) {
+	/* Every run winds down at once, then each is waited for. */
+	for (i = 0; i < racelab_nr_slots; i++)
 		racelab_abort(&racelab_slots[i]);
+	for (i = 0; i < racelab_nr_slots; i++)
 		flush_work(&racelab_slots[i].work);
-	}
 	debugfs_remove_recursive(racelab_dir);
 	proc_remove(racelab_proc);
 }

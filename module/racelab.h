@@ -338,6 +338,7 @@ static inline enum racelab_amp racelab_mode_amp(const struct racelab_mode *mode,
 /* Exported to the KUnit module. */
 struct racelab_slot *racelab_slot_find(const char *name);
 void racelab_cfg_default(struct racelab_cfg *cfg);
+struct racelab_run *racelab_run_alloc(unsigned int threads);
 int racelab_cfg_validate(const struct racelab_scenario *scn,
 			 const struct racelab_cfg *cfg, const char **why);
 int racelab_knob_parse(const struct racelab_scenario *scn,

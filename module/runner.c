@@ -9,8 +9,10 @@
 #include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/kthread.h>
+#include <linux/log2.h>
 #include <linux/overflow.h>
 #include <linux/sched.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
@@ -28,6 +30,9 @@ void racelab_amplify(struct racelab_thread *t)
 {
 	const struct racelab_cfg *cfg = &t->run->cfg;
 
+	/* A run that is over costs at most the window in progress. */
+	if (racelab_should_stop(t->run))
+		return;
 	switch (cfg->amp) {
 	case RACELAB_AMP_DELAY:
 		ndelay(cfg->amp_arg);
@@ -39,18 +44,6 @@ void racelab_amplify(struct racelab_thread *t)
 	case RACELAB_AMP_AUTO:	/* resolved before a run starts */
 		break;
 	}
-}
-
-/* Sleep until kthread_stop(): the runner reaps every thread itself. */
-static void racelab_wait_for_stop(void)
-{
-	for (;;) {
-		set_current_state(TASK_INTERRUPTIBLE);
-		if (kthread_should_stop())
-			break;
-		schedule();
-	}
-	__set_current_state(TASK_RUNNING);
 }
 
 /**
@@ -97,7 +90,10 @@ static int racelab_thread_fn(void *arg)
 	/* Fully ordered: t_end and the shared state are visible to the runner. */
 	if (atomic_dec_and_test(&run->live))
 		wake_up(&run->done);
-	racelab_wait_for_stop();
+	/*
+	 * Exit now, all threads in parallel: the runner holds a reference to
+	 * the task, and kthread_stop() of an exited kthread returns at once.
+	 */
 	return 0;
 }
 
@@ -238,6 +234,39 @@ static void racelab_publish(struct racelab_slot *slot, struct racelab_run *run)
 	mutex_unlock(&slot->lock);
 }
 
+/*
+ * End the run's threads and drop them. The ones still iterating finish
+ * their step and exit together; kthread_stop() returns at once for those
+ * gone, and interrupts the waits of one stuck in a real deadlock.
+ */
+static void racelab_reap(struct racelab_run *run, unsigned int created)
+{
+	unsigned int i;
+
+	for (i = 0; i < created; i++) {
+		kthread_stop(run->thr[i].task);
+		put_task_struct(run->thr[i].task);
+	}
+}
+
+/**
+ * racelab_run_alloc() - a zeroed run with @threads thread slots
+ * @threads: number of slots
+ *
+ * A power-of-two size: kmalloc() aligns it naturally, so each thread slot
+ * really starts a cache line (the 96- and 192-byte caches do not).
+ *
+ * Return: the run, to kfree(), or NULL.
+ */
+struct racelab_run *racelab_run_alloc(unsigned int threads)
+{
+	struct racelab_run *run;
+
+	return kzalloc(roundup_pow_of_two(struct_size(run, thr, threads)),
+		       GFP_KERNEL);
+}
+EXPORT_SYMBOL_GPL(racelab_run_alloc);
+
 /* A run of @cfg, its amplifier resolved for its mode. */
 static void racelab_run_init(struct racelab_run *run,
 			     const struct racelab_scenario *scn,
@@ -293,12 +322,12 @@ int racelab_execute(struct racelab_slot *slot, const struct racelab_cfg *cfg,
 	const struct racelab_scenario *scn = slot->scn;
 	struct racelab_run *run;
 	unsigned int i, created = 0;
-	int err;
+	int err, ret;
 
 	if (cfg->script.nr)
 		return racelab_execute_script(slot, cfg, res);
 
-	run = kzalloc(struct_size(run, thr, cfg->threads), GFP_KERNEL);
+	run = racelab_run_alloc(cfg->threads);
 	if (!run)
 		return -ENOMEM;
 	racelab_run_init(run, scn, cfg);
@@ -308,7 +337,9 @@ int racelab_execute(struct racelab_slot *slot, const struct racelab_cfg *cfg,
 	if (err)
 		goto out_teardown;
 
-	for (i = 0; i < cfg->threads; i++) {
+	/* Published first: creating 64 threads takes a while, stop may come. */
+	racelab_publish(slot, run);
+	for (i = 0; i < cfg->threads && !READ_ONCE(run->stop); i++) {
 		struct racelab_thread *t = &run->thr[i];
 		struct task_struct *task;
 
@@ -328,12 +359,12 @@ int racelab_execute(struct racelab_slot *slot, const struct racelab_cfg *cfg,
 		}
 		if (t->cpu >= 0)
 			kthread_bind(task, t->cpu);
+		get_task_struct(task);	/* it may exit before kthread_stop() */
 		t->task = task;
 		created++;
 		wake_up_process(task);
 	}
 
-	racelab_publish(slot, run);
 	/* Every thread at the rendezvous before the gate opens. */
 	wait_event_idle(run->done, atomic_read(&run->ready) == created ||
 			READ_ONCE(run->stop));
@@ -343,16 +374,22 @@ int racelab_execute(struct racelab_slot *slot, const struct racelab_cfg *cfg,
 	wake_up_all(&run->gate);
 
 	/*
-	 * TASK_IDLE: a long run is not a hung task. At duration_ms every
-	 * thread ends within its current step; kthread_stop() also ends the
-	 * interruptible waits of a thread stuck in a real deadlock.
+	 * An hrtimer, not jiffies: under emulation the guest loses ticks and
+	 * jiffies ran at half speed, doubling every run. The wait is
+	 * interruptible so a long run is no hung task; nothing signals a
+	 * kthread but kthread_stop(). At duration_ms every thread ends within
+	 * its current step; kthread_stop() also ends the interruptible waits
+	 * of a thread stuck in a real deadlock.
 	 */
-	if (!wait_event_idle_timeout(run->done, !atomic_read(&run->live) ||
-				     READ_ONCE(run->stop),
-				     msecs_to_jiffies(cfg->duration_ms)))
+	ret = wait_event_interruptible_hrtimeout(run->done,
+						 !atomic_read(&run->live) ||
+						 READ_ONCE(run->stop),
+						 ms_to_ktime(cfg->duration_ms));
+	if (ret == -ETIME)
 		WRITE_ONCE(run->expired, true);
-	for (i = 0; i < created; i++)
-		kthread_stop(run->thr[i].task);
+	else if (ret)		/* a signal: the caller is being stopped */
+		WRITE_ONCE(run->stop, true);
+	racelab_reap(run, created);
 	racelab_publish(slot, NULL);
 
 	memset(res, 0, sizeof(*res));
@@ -377,8 +414,8 @@ int racelab_execute(struct racelab_slot *slot, const struct racelab_cfg *cfg,
 
 out_stop:
 	/* Threads never released through the gate see kthread_should_stop(). */
-	for (i = 0; i < created; i++)
-		kthread_stop(run->thr[i].task);
+	racelab_reap(run, created);
+	racelab_publish(slot, NULL);
 out_teardown:
 	scn->teardown(run);
 	kfree(run);

@@ -105,6 +105,13 @@ static bool aba_take(struct aba_state *s, struct racelab_run *run, u32 i)
 {
 	if (i == ABA_EMPTY) {
 		atomic_long_inc(&s->empty);
+		/*
+		 * Nodes were lost if the threads cannot hold them all (a pop
+		 * cut short by the end of the run is not one).
+		 */
+		if (run->cfg.threads * 2 < ABA_NODES &&
+		    !racelab_should_stop(run))
+			racelab_anomaly(run);
 		return false;
 	}
 	/* A corrupted stack can hand out anything: check the index first. */

@@ -84,7 +84,7 @@ static bool ld_abba_step(struct racelab_run *run, struct racelab_thread *t)
 		return false;	/* one thread does the experiment */
 	ld_a_then_b(ld_of(run));
 	ld_b_then_a(ld_of(run));
-	return true;
+	return false;	/* one report is the experiment: once */
 }
 
 static bool ld_ordered_step(struct racelab_run *run, struct racelab_thread *t)
@@ -126,7 +126,7 @@ static bool ld_irq_unsafe_step(struct racelab_run *run,
 	s->value++;
 	spin_unlock(&s->irq_lock);
 	ld_fire_timer(s);
-	return true;
+	return false;	/* once */
 }
 
 static bool ld_irqsave_step(struct racelab_run *run, struct racelab_thread *t)
@@ -154,7 +154,7 @@ static bool ld_sleep_in_atomic_step(struct racelab_run *run,
 	spin_lock(&s->atomic_lock);
 	might_sleep();
 	spin_unlock(&s->atomic_lock);
-	return true;
+	return false;	/* once: it would splat every second */
 }
 
 static bool ld_sleep_outside_step(struct racelab_run *run,
@@ -182,7 +182,7 @@ static bool ld_rcu_outside_step(struct racelab_run *run,
 	if (t->id)
 		return false;	/* one thread does the experiment */
 	WRITE_ONCE(ld_of(run)->value, ld_read_outside(ld_of(run)));
-	return true;
+	return false;	/* once */
 }
 
 static bool ld_rcu_reader_step(struct racelab_run *run,

@@ -14,6 +14,7 @@
  * field. `reader-lock` makes readers take a rwlock instead of RCU.
  */
 #include <linux/atomic.h>
+#include <linux/delay.h>
 #include <linux/rculist.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -204,8 +205,10 @@ static noinline bool rl_free_too_early_write(struct rl_state *s,
 {
 	struct rl_entry *e, *old;
 
-	if (atomic_long_read(&s->pending) >= RL_MAX_PENDING)
-		rcu_barrier();
+	/* Bound the quarantine, unless the run is over. */
+	while (atomic_long_read(&s->pending) >= RL_MAX_PENDING &&
+	       !racelab_should_stop(t->run))
+		usleep_range(500, 1000);
 	e = rl_new(s);
 	if (!e)
 		return false;
@@ -380,7 +383,8 @@ static void rl_teardown(struct racelab_run *run)
 
 	if (!s)
 		return;
-	rcu_barrier();		/* callbacks point at the state */
+	if (atomic_long_read(&s->pending))
+		rcu_barrier();	/* callbacks point at the state */
 	list_for_each_entry_safe(e, tmp, &s->head, node)
 		kfree(e);
 	kfree(s);

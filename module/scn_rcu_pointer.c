@@ -19,6 +19,7 @@
  * never touches freed memory.
  */
 #include <linux/atomic.h>
+#include <linux/delay.h>
 #include <linux/ktime.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
@@ -94,11 +95,15 @@ static void rp_free_cb(struct rcu_head *head)
 	kfree(o);
 }
 
-/* Bound the memory held by callbacks in flight. */
-static void rp_throttle(struct rp_state *s)
+/*
+ * Bound the memory held by callbacks in flight: wait for them to drain,
+ * unless the run is over (a stop must not wait for grace periods).
+ */
+static void rp_throttle(struct rp_state *s, struct racelab_thread *t)
 {
-	if (atomic_long_read(&s->pending) >= RP_MAX_PENDING)
-		rcu_barrier();
+	while (atomic_long_read(&s->pending) >= RP_MAX_PENDING &&
+	       !racelab_should_stop(t->run))
+		usleep_range(500, 1000);
 }
 
 static void rp_call_rcu(struct rp_state *s, struct rp_obj *o)
@@ -186,7 +191,7 @@ static noinline bool rp_free_too_early_write(struct rp_state *s,
 {
 	struct rp_obj *old;
 
-	rp_throttle(s);
+	rp_throttle(s, t);
 	old = rp_replace(s);
 	if (!old)
 		return false;
@@ -231,7 +236,7 @@ static noinline bool rp_rcu_call_write(struct rp_state *s,
 {
 	struct rp_obj *old;
 
-	rp_throttle(s);
+	rp_throttle(s, t);
 	old = rp_replace(s);
 	if (!old)
 		return false;
@@ -368,11 +373,9 @@ static void rp_verdict(struct racelab_run *run, struct racelab_result *res)
 	u64 reads = atomic_long_read(&s->reads);
 	u64 torn = atomic_long_read(&s->torn);
 	u64 poisoned = atomic_long_read(&s->poisoned);
-	u64 gps;
+	/* Callbacks still in flight report no latency: a stop waits for none. */
+	u64 gps = atomic_long_read(&s->gps);
 
-	/* Let every callback report its latency before the figures are read. */
-	rcu_barrier();
-	gps = atomic_long_read(&s->gps);
 	res->expected = reads;
 	res->observed = reads - torn - poisoned;
 	res->anomalies = torn + poisoned;
@@ -389,8 +392,12 @@ static void rp_teardown(struct racelab_run *run)
 
 	if (!s)
 		return;
-	/* Callbacks still point at the state: wait for all of them. */
-	rcu_barrier();
+	/*
+	 * Callbacks still point at the state: wait for them, if any (each
+	 * touches the state only before it drops pending).
+	 */
+	if (atomic_long_read(&s->pending))
+		rcu_barrier();
 	kfree(rcu_dereference_protected(s->cur, true));
 	kfree(s);
 	run->priv = NULL;

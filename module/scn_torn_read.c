@@ -153,7 +153,9 @@ static long tr_seqlock_read(struct tr_state *s, struct racelab_thread *t)
 	long sum;
 
 	do {
-		if (tries++ == TR_MAX_RETRIES || racelab_should_stop(t->run)) {
+		if (racelab_should_stop(t->run))
+			return LONG_MIN;	/* the run is over: no read */
+		if (tries++ == TR_MAX_RETRIES) {
 			atomic_long_inc(&s->gave_up);
 			return LONG_MIN;
 		}

@@ -21,6 +21,7 @@ cp /bin/busybox "$stage/bin/busybox"
 	die "/bin/busybox is not static (install busybox-static)"
 cp "$RACELAB_ROOT/qemu/guest-init.sh" "$stage/init"
 cp "$RACELAB_ROOT/qemu/guest-demo.sh" "$stage/demo.sh"
+cp "$RACELAB_ROOT/qemu/guest-bench.sh" "$stage/bench.sh"
 cp "$mods"/*.ko "$stage/lib/modules/"
 
 ksft=$src/tools/testing/selftests
@@ -29,7 +30,8 @@ make -s -C "$RACELAB_ROOT/selftests/racelab" KSFT_DIR="$ksft" \
 cp "$RACELAB_ROOT/selftests/racelab/racelab_modules.sh" \
 	"$RACELAB_ROOT/selftests/racelab/racelab_wait.sh" "$stage/selftests/racelab/"
 cp "$ksft/kselftest/ktap_helpers.sh" "$stage/selftests/kselftest/"
-chmod 0755 "$stage/init" "$stage/demo.sh" "$stage"/selftests/racelab/*
+chmod 0755 "$stage/init" "$stage/demo.sh" "$stage/bench.sh" \
+	"$stage"/selftests/racelab/*
 
 (cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) > "$out"
 echo "$out"

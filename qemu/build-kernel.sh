@@ -44,16 +44,28 @@ make -s -C "$src" O="$build" ARCH=x86_64 tinyconfig >/dev/null
 make -s -C "$src" O="$build" ARCH=x86_64 olddefconfig >/dev/null
 
 # Dependencies drop options silently: every option asked for must survive.
-missing=0
+# The variant's fragment overrides base.config, as merge_config.sh does.
+declare -A want=()
+order=()
 while IFS= read -r line; do
+	case "$line" in
+	CONFIG_*=*) opt=${line%%=*} ;;
+	"# CONFIG_"*" is not set") opt=${line#\# }; opt=${opt%% *} ;;
+	*) continue ;;
+	esac
+	[ -n "${want[$opt]+set}" ] || order+=("$opt")
+	want[$opt]=$line
+done < <(cat "$RACELAB_ROOT/qemu/configs/base.config" "$frag")
+missing=0
+for opt in "${order[@]}"; do
+	line=${want[$opt]}
 	case "$line" in
 	CONFIG_*=*)
 		grep -qxF "$line" "$build/.config" || { log "option lost: $line"; missing=1; } ;;
-	"# CONFIG_"*" is not set")
-		opt=${line#\# }; opt=${opt%% *}
+	*)
 		! grep -q "^$opt=" "$build/.config" || { log "option not unset: $opt"; missing=1; } ;;
 	esac
-done < <(cat "$RACELAB_ROOT/qemu/configs/base.config" "$frag")
+done
 [ "$missing" = 0 ] || die "configuration of variant $variant did not survive olddefconfig"
 
 log "building $variant kernel (make -j$(nproc) bzImage modules)"

@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # /init of the racelab lab initramfs. The kernel command line says what to
-# do: rl_mode=test|demo|shell, rl_cpus=<CPUs asked of QEMU>. Results go to
+# do: rl_mode=test|demo|bench|fuzz|lockdep|shell, rl_cpus=<CPUs asked of
+# QEMU>; bench takes rl_runs=<runs per mode>; fuzz takes rl_seed=<seed>
+# (and rl_fuzz_t=<budget s>, rl_fuzz_L=<long run s>, rl_fuzz_c=<one case>
+# to replay). Results go to
 # the second serial port (/dev/ttyS1), one channel for the host to judge,
 # apart from the kernel console on ttyS0. The last line is the sentinel.
 
@@ -122,6 +125,18 @@ test)
 	;;
 demo)
 	section demo /demo.sh
+	;;
+bench)
+	section bench /bench.sh "${rl_runs:-100}"
+	;;
+fuzz)
+	echo "racelab-lab: fuzzer seed ${rl_seed:-?}" > /dev/kmsg
+	set -- -s "${rl_seed:-$(date +%s)}"
+	[ -n "$rl_fuzz_t" ] && set -- "$@" -t "$rl_fuzz_t"
+	[ -n "$rl_fuzz_L" ] && set -- "$@" -L "$rl_fuzz_L"
+	[ -n "$rl_fuzz_c" ] && set -- "$@" -c "$rl_fuzz_c"
+	section kselftest-racelab_fuzz /selftests/racelab/racelab_fuzz "$@"
+	section debug-locks check_debug_locks 1
 	;;
 lockdep)
 	section "lockdep-$rl_exp" lockdep_experiment "$rl_exp"

@@ -1,0 +1,70 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Manifestation benchmark, run inside the lab VM: every racy and broken-fix
+# mode, BENCH_RUNS runs each with the default knobs (2 threads, 1000 ms,
+# amplifier auto; delay:1000 on one CPU, as the demo), and how many of them
+# showed the anomaly, with the median time to the first anomaly. A figure,
+# not a test: it never fails.
+#
+# Usage: guest-bench.sh [runs]
+
+B=/sys/kernel/debug/racelab
+CPUS=$(grep -c '^processor' /proc/cpuinfo)
+RUNS=${1:-100}
+
+field() {
+	echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
+amp=auto
+[ "$CPUS" -lt 2 ] && amp=delay:1000
+
+printf 'racelab bench: %s runs per mode, default knobs, amplifier %s, %s CPU(s)\n' \
+	"$RUNS" "$amp" "$CPUS"
+printf '%-15s %-19s %-10s %-16s %9s %14s %14s\n' scenario mode kind amplifier \
+	shown median_first_ms max_first_ms
+for s in counter check-then-act torn-read rcu-pointer rcu-list ordering aba; do
+	d=$B/$s
+	[ "$s" = ordering ] && [ "$CPUS" -lt 2 ] && continue
+	for m in $(tr -d '[]' < "$d/mode"); do
+		a=$amp
+		[ "$s" = ordering ] && a=auto
+		echo "$m" > "$d/mode"; echo 2 > "$d/threads"
+		echo 1000 > "$d/duration_ms"; echo 0 > "$d/iterations"
+		echo "$a" > "$d/amplifier"; echo any > "$d/cpus"
+		kind=$(awk -v s=" $s" -v m="$m" '
+			/^ [a-z]/ { cur = " " $1 }
+			cur == s && $1 == "mode" && $2 == m { print $3 }' /proc/racelab)
+		[ "$kind" = fixed ] && continue
+		shown=0
+		: > /tmp/first
+		i=0
+		while [ $i -lt "$RUNS" ]; do
+			i=$((i + 1))
+			echo start > "$d/run" || break
+			n=0
+			while [ "$(cat "$d/run")" != idle ] && [ $n -lt 200 ]; do
+				sleep 0.05
+				n=$((n + 1))
+			done
+			line=$(sed -n 's/^last: //p' "$d/stats")
+			[ "$(field "$line" anomalies)" = 0 ] && continue
+			shown=$((shown + 1))
+			f=$(field "$line" first_anomaly_ns)
+			[ "$f" = 0 ] && f=$(field "$line" duration_ns)
+			echo "$f" >> /tmp/first
+		done
+		ampshown=$(field "$line" amplifier)
+		sort -n /tmp/first | awk -v s="$s" -v m="$m" -v k="$kind" \
+			-v a="$ampshown" -v sh="$shown" -v n="$i" '
+			{ v[NR] = $1 }
+			END {
+				med = NR ? sprintf("%.1f", v[int((NR + 1) / 2)] / 1e6) : "-"
+				mx = NR ? sprintf("%.1f", v[NR] / 1e6) : "-"
+				printf "%-15s %-19s %-10s %-16s %9s %14s %14s\n", s, m, k, a,
+					sh "/" n, med, mx
+			}'
+
+	done
+done
