@@ -20,9 +20,10 @@ smp=${RACELAB_SMP:-2}
 timeout_s=${RACELAB_TIMEOUT:-900}
 mkdir -p "$logdir"
 
-# The host TSC rate, so the guest keeps a TSC clocksource under TCG
+# The host's TSC rate, so the guest keeps a TSC clocksource under TCG
 # (PIT calibration fails in about one boot in three without it).
-tsc_khz=$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
+tsc_khz=$(host_tsc_khz) || exit 1
+echo "$tsc_khz" > "$logdir/tsc-khz"
 cmdline="console=ttyS0 panic=-1 oops=panic softlockup_panic=0 tsc_early_khz=$tsc_khz tsc=reliable"
 cmdline+=" rl_mode=$mode rl_cpus=$smp $*"
 

@@ -32,6 +32,22 @@ kernel_key() {
 	echo "$(linux_src_version)-$variant-$hash"
 }
 
+# The host's TSC rate in kHz, measured (qemu/tsc-khz.c, built on demand):
+# under TCG the guest reads the host's TSC, and the "cpu MHz" of
+# /proc/cpuinfo is the CPU's current frequency, not the TSC's rate.
+host_tsc_khz() {
+	local src=$RACELAB_ROOT/qemu/tsc-khz.c bin=$RACELAB_OUT/tsc-khz khz
+
+	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
+		mkdir -p "$RACELAB_OUT"
+		cc -O2 -Wall -Wextra -Werror -o "$bin.tmp" "$src" &&
+			mv "$bin.tmp" "$bin" || die "cannot build $src"
+	fi
+	khz=$("$bin") || die "cannot measure the host's TSC rate ($bin)"
+	log "host TSC: $khz kHz (measured against CLOCK_MONOTONIC_RAW)"
+	echo "$khz"
+}
+
 kernel_dir() {
 	echo "$RACELAB_CACHE/kernels/$(kernel_key "$1")"
 }

@@ -12,6 +12,7 @@
 B=/sys/kernel/debug/racelab
 CPUS=$(grep -c '^processor' /proc/cpuinfo)
 RUNS=${1:-100}
+. /selftests/racelab/racelab_wait.sh
 
 field() {
 	echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
@@ -43,11 +44,13 @@ for s in counter check-then-act torn-read rcu-pointer rcu-list ordering aba; do
 		while [ $i -lt "$RUNS" ]; do
 			i=$((i + 1))
 			echo start > "$d/run" || break
-			n=0
-			while [ "$(cat "$d/run")" != idle ] && [ $n -lt 200 ]; do
-				sleep 0.05
-				n=$((n + 1))
-			done
+			# A run ends by its duration_ms (1000) plus 1 s: allow 10 s.
+			if ! waited=$(rl_wait_until "$s/$m run $i to end" 11000 \
+				      rl_file_is "$d/run" idle); then
+				echo "$waited: stopped, $s/$m not counted further"
+				echo stop > "$d/run"
+				break
+			fi
 			line=$(sed -n 's/^last: //p' "$d/stats")
 			[ "$(field "$line" anomalies)" = 0 ] && continue
 			shown=$((shown + 1))

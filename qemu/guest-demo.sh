@@ -21,21 +21,20 @@ field() {
 	echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
 
-# Wait until the scenario is idle: a run lasts duration_ms, plus a margin.
-wait_idle() {	# dir timeout_s
-	n=0
-	while [ "$(cat "$1/run")" != idle ]; do
-		n=$((n + 1))
-		[ $n -gt $(($2 * 20)) ] && return 1
-		sleep 0.05
-	done
+. /selftests/racelab/racelab_wait.sh
+
+# Wait until the scenario is idle: a run ends by its duration_ms plus 1 s;
+# allow 10 s more.
+wait_idle() {	# dir
+	rl_wait_until "$1 to end (run: idle)" $(( $(cat "$1/duration_ms") + 10000 )) \
+		rl_file_is "$1/run" idle > /dev/null
 }
 
 # One run with the scenario's current knobs; prints the verdict line.
 run_once() {	# scenario
 	d=$B/$1
 	echo start > "$d/run" 2>/dev/null || { echo "refused"; return; }
-	wait_idle "$d" 10 || { echo "hung"; return; }
+	wait_idle "$d" || { echo "hung: still running duration_ms + 10 s after start"; return; }
 	sed -n 's/^last: //p' "$d/stats"
 }
 

@@ -19,6 +19,8 @@ chmod 0755 /
 
 R=/dev/ttyS1
 say() { echo "$*" > $R; }
+# rl_wait_until: wait for kernel state with a deadline, saying how long.
+. /selftests/racelab/racelab_wait.sh
 
 # section NAME CMD...: run CMD with its output between markers on $R.
 section() {
@@ -30,8 +32,19 @@ section() {
 	say "RACELAB-END $name rc=$rc"
 }
 
+cpus_online() {
+	grep -c '^processor' /proc/cpuinfo
+}
+
+cpus_online_is() {
+	[ "$(cpus_online)" = "$1" ]
+}
+
+# The kernel brings every CPU up before /init; wait anyway, bounded.
 check_cpus() {
-	n=$(grep -c '^processor' /proc/cpuinfo)
+	[ -z "$rl_cpus" ] ||
+		rl_wait_until "$rl_cpus CPU(s) online" 10000 cpus_online_is "$rl_cpus"
+	n=$(cpus_online)
 	echo "cpus online=$n asked=${rl_cpus:-?}"
 	[ "$n" = "${rl_cpus:-$n}" ]
 }
@@ -45,21 +58,43 @@ lockdep_experiment() {
 	echo 1 > $d/threads && echo 1 > $d/iterations &&
 	echo $duration > $d/duration_ms && echo "$1" > $d/mode &&
 	echo $threads > $d/threads && echo start > $d/run || return 1
-	while [ "$(cat $d/run)" != idle ]; do sleep 0.1; done
+	# A run ends by its deadline (duration_ms) plus 1 s: allow the
+	# console's lockdep report much more than that.
+	rl_wait_until "the $1 run to end (run: idle)" $((duration + 30000)) \
+		rl_file_is $d/run idle || return 1
 	sed -n 's/^last: //p' $d/stats
 }
 
-# debug_locks is 1 until a lock checker has reported (and turned off).
-check_debug_locks() {
-	v=$(awk '/debug_locks:/ { print $2 }' /proc/lockdep_stats)
-	echo "debug_locks=$v"
-	[ "$v" = "${1:-1}" ]
+debug_locks() {
+	awk '/debug_locks:/ { print $2 }' /proc/lockdep_stats
 }
 
+debug_locks_is() {
+	[ "$(debug_locks)" = "$1" ]
+}
+
+# debug_locks is 1 until a lock checker has reported (and turned off). An
+# expected report may come after the run from another context (an hrtimer):
+# wait for it. A 1 is read at the end; the host scans the whole console
+# for reports as well.
+check_debug_locks() {
+	want=${1:-1}
+	[ "$want" = 1 ] ||
+		rl_wait_until "debug_locks=$want (lockdep off after its report)" \
+			10000 debug_locks_is "$want"
+	v=$(debug_locks)
+	echo "debug_locks=$v"
+	[ "$v" = "$want" ]
+}
+
+# With tsc_early_khz= the kernel starts on tsc-early and switches to tsc
+# once it has registered the TSC clocksource (~1.8 s into a fast boot).
 check_clocksource() {
-	cs=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)
-	echo "clocksource=$cs"
-	[ "$cs" = tsc ]
+	cs=/sys/devices/system/clocksource/clocksource0/current_clocksource
+	rl_wait_until "the clocksource to become tsc (from tsc-early)" 30000 \
+		rl_file_is $cs tsc
+	echo "clocksource=$(cat $cs)"
+	rl_file_is $cs tsc
 }
 
 say "RACELAB-GUEST-BEGIN kernel=$(uname -r) mode=${rl_mode:-?}"

@@ -286,29 +286,102 @@ static void test_scenario_rules(void)
 	scn = "counter";
 }
 
-/* An unprivileged user reads /proc/racelab and cannot touch a knob. */
+/*
+ * The directories above a knob, which an unprivileged user must be able to
+ * search to reach it: debugfs mounts its root 0700, which would refuse the
+ * user before the knob's own mode is ever tested.
+ */
+static const char *const unpriv_dirs[] = { "/sys/kernel/debug", TOP, DIR };
+
+/* The modes of unpriv_dirs into @old. */
+static bool unpriv_dirs_save(mode_t *old)
+{
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(unpriv_dirs); i++) {
+		if (stat(unpriv_dirs[i], &st)) {
+			ksft_print_msg("stat %s: %s\n", unpriv_dirs[i],
+				       strerror(errno));
+			return false;
+		}
+		old[i] = st.st_mode & 07777;
+	}
+	return true;
+}
+
+/* Set each of unpriv_dirs to its @old mode plus @add, and check it. */
+static bool unpriv_dirs_chmod(const mode_t *old, mode_t add)
+{
+	struct stat st;
+	bool ok = true;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(unpriv_dirs); i++) {
+		mode_t want = old[i] | add;
+
+		if (chmod(unpriv_dirs[i], want) || stat(unpriv_dirs[i], &st) ||
+		    (st.st_mode & 07777) != want) {
+			ksft_print_msg("%s: cannot make it %04o\n",
+				       unpriv_dirs[i], want);
+			ok = false;
+		}
+	}
+	return ok;
+}
+
+/*
+ * An unprivileged user reads /proc/racelab, reaches a knob (the
+ * directories above it opened to others for the test) and is refused by
+ * the knob's own 0600 mode, for writing and for reading.
+ */
 static void test_unprivileged(void)
 {
-	pid_t pid = fork();
-	int status;
+	static const char *const why[] = {
+		[2] = "cannot become nobody",
+		[3] = "cannot read " PROC,
+		[4] = "cannot reach the knob (stat failed): nothing would be tested",
+		[5] = "open for write was not refused with EACCES",
+		[6] = "open for read was not refused with EACCES",
+	};
+	const char *knob = DIR "/threads";
+	mode_t old[ARRAY_SIZE(unpriv_dirs)];
+	int status = -1, code = -1;
+	bool saved;
+	pid_t pid = -1;
 
+	saved = unpriv_dirs_save(old);
+	if (saved && unpriv_dirs_chmod(old, 0005))
+		pid = fork();
 	if (pid == 0) {
 		char buf[4096];
+		struct stat st;
 		int fd;
 
 		if (setgid(65534) || setuid(65534))
 			_exit(2);
 		if (read_path(PROC, buf, sizeof(buf)) || !strstr(buf, "counter"))
 			_exit(3);
-		fd = open(path_of("threads"), O_WRONLY);
-		if (fd >= 0 || (errno != EACCES && errno != EPERM))
+		if (stat(knob, &st))
 			_exit(4);
+		fd = open(knob, O_WRONLY);
+		if (fd >= 0 || errno != EACCES)
+			_exit(5);
+		fd = open(knob, O_RDONLY);
+		if (fd >= 0 || errno != EACCES)
+			_exit(6);
 		_exit(0);
 	}
-	waitpid(pid, &status, 0);
-	ksft_test_result(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-			 "unprivileged: reads /proc/racelab, cannot write knobs (status %d)\n",
-			 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status))
+		code = WEXITSTATUS(status);
+	/* Put the modes back, whatever happened. */
+	if (saved && !unpriv_dirs_chmod(old, 0))
+		code = -1;
+	if (code > 0 && code < (int)ARRAY_SIZE(why) && why[code])
+		ksft_print_msg("nobody: %s\n", why[code]);
+	ksft_test_result(code == 0,
+			 "unprivileged: reads %s, reaches %s and is refused by its 0600 (status %d)\n",
+			 PROC, knob, code);
 }
 
 static bool set_cfg(const char *mode, const char *threads,
@@ -400,20 +473,82 @@ static void test_modes(const struct plan *p)
 	}
 }
 
+/* Word @idx (from 0) of the line at @line, blank-separated. */
+static bool word_at(const char *line, int idx, char *out, size_t len)
+{
+	const char *p = line;
+	size_t n;
+	int i;
+
+	for (i = 0; ; i++) {
+		p += strspn(p, " \t");
+		if (!*p || *p == '\n')
+			return false;
+		n = strcspn(p, " \t\n");
+		if (i == idx) {
+			snprintf(out, len, "%.*s", (int)n, p);
+			return true;
+		}
+		p += n;
+	}
+}
+
+/*
+ * The cell of column @col in the row of scenario @name of the /proc/racelab
+ * results table: a header line naming the columns, one row per scenario,
+ * then a blank line. The modes list after it, which names every mode, is
+ * never searched.
+ */
+static bool proc_cell(const char *table, const char *name, const char *col,
+		      char *val, size_t len)
+{
+	const char *line = table;
+	char word[64];
+	int i, idx = -1;
+
+	for (i = 0; word_at(table, i, word, sizeof(word)); i++)
+		if (!strcmp(word, col))
+			idx = i;
+	if (idx < 0)
+		return false;
+	while ((line = strchr(line, '\n')) && *++line && *line != '\n')
+		if (word_at(line, 0, word, sizeof(word)) && !strcmp(word, name))
+			return word_at(line, idx, val, len);
+	return false;
+}
+
+/*
+ * /proc/racelab has a row for every scenario, and the row of the scenario
+ * that just ran holds what its last verdict line in stats says.
+ */
 static void test_proc(void)
 {
-	char buf[4096], line[1024], mode[64], row[256];
+	static const char *const cols[] = {
+		"mode", "kind", "expected", "observed", "anomalies", "verdict",
+	};
+	char buf[8192], line[1024], want[64], got[64];
 	bool ok;
+	size_t i;
 
 	ok = !last_verdict(line, sizeof(line)) &&
-	     field(line, "mode", mode, sizeof(mode)) &&
 	     !read_path(PROC, buf, sizeof(buf));
-	snprintf(row, sizeof(row), "counter");
-	ok = ok && strstr(buf, row) && strstr(buf, mode) &&
-	     strstr(buf, "anomalies") && strstr(buf, "verdict");
-	for (size_t i = 0; i < ARRAY_SIZE(plans); i++)
-		ok = ok && strstr(buf, plans[i].scn);
-	ksft_test_result(ok, "/proc/racelab shows the last counter run and every scenario\n");
+	for (i = 0; ok && i < ARRAY_SIZE(cols); i++) {
+		snprintf(want, sizeof(want), "?");
+		snprintf(got, sizeof(got), "?");
+		ok = field(line, cols[i], want, sizeof(want)) &&
+		     proc_cell(buf, scn, cols[i], got, sizeof(got)) &&
+		     !strcmp(want, got);
+		if (!ok)
+			ksft_print_msg("%s: %s in stats, %s in %s\n", cols[i],
+				       want, got, PROC);
+	}
+	for (i = 0; ok && i < ARRAY_SIZE(plans); i++) {
+		ok = proc_cell(buf, plans[i].scn, "scenario", got, sizeof(got));
+		if (!ok)
+			ksft_print_msg("%s: no row for %s\n", PROC, plans[i].scn);
+	}
+	ksft_test_result(ok, "%s: the %s row is its last verdict; a row per scenario\n",
+			 PROC, scn);
 }
 
 static void test_mode_listing(void)
