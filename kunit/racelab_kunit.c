@@ -365,7 +365,7 @@ static void thread_slots_cacheline(struct kunit *test)
 	for (n = 1; n <= RACELAB_MAX_THREADS; n++) {
 		run = racelab_run_alloc(n);
 		KUNIT_ASSERT_NOT_NULL(test, run);
-		KUNIT_EXPECT_TRUE_MSG(test, IS_ALIGNED((unsigned long)&run->thr[0].ops,
+		KUNIT_EXPECT_TRUE_MSG(test, IS_ALIGNED((unsigned long)&run->thr[0],
 						       SMP_CACHE_BYTES),
 				      "%u threads: slot 0 at offset %lu of a line", n,
 				      (unsigned long)&run->thr[0] % SMP_CACHE_BYTES);
