@@ -18,7 +18,7 @@
 #include <linux/string.h>
 #include <linux/tracepoint.h>
 
-#include "racelab.h"
+#include "core/racelab_core.h"
 
 /*
  * Deadline of a racy case. The slowest time-to-first-anomaly measured on

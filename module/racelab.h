@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * racelab - kernel race conditions on demand.
+ * racelab - kernel race conditions on demand: the scenario API.
  *
- * The core (runner, knobs, statistics, debugfs and /proc) knows no race by
- * name. Each scenario is one file that provides a struct racelab_scenario:
+ * This is all a scenario author reads. The core (runner, knobs, statistics,
+ * debugfs and /proc, in module/core/) knows no race by name. Each scenario
+ * is one file in module/scenarios/ that provides a struct racelab_scenario:
  * its shared state, a table of modes (one struct racelab_mode per variant,
  * in the spirit of locktorture's lock_torture_ops) and a verdict function
- * that turns the final state into expected/observed/anomalies.
+ * that turns the final state into expected/observed/anomalies. One line in
+ * module/scenarios/list.h registers it.
  */
 #ifndef _RACELAB_H
 #define _RACELAB_H
@@ -235,34 +237,6 @@ struct racelab_run {
 	struct racelab_thread thr[];
 };
 
-/**
- * struct racelab_slot - a scenario's place in the lab: knobs, state, result
- * @scn:     the scenario
- * @lock:    protects @cfg, @busy, @run and @last
- * @cfg:     knob values for the next run
- * @busy:    a run is claimed (its threads may not have started yet)
- * @abort:   stop the claimed run as soon as it is published
- * @run:     the run in flight, or NULL
- * @last:    result of the last finished run
- * @has_last: @last is valid
- * @work_cfg: configuration of the asynchronous run
- * @work:    runs an asynchronous run started from debugfs
- * @dir:     debugfs directory
- */
-struct racelab_slot {
-	const struct racelab_scenario *scn;
-	struct mutex lock;	/* protects cfg, busy, abort, run, last */
-	struct racelab_cfg cfg;
-	bool busy;
-	bool abort;
-	struct racelab_run *run;
-	struct racelab_result last;
-	bool has_last;
-	struct racelab_cfg work_cfg;
-	struct work_struct work;
-	struct dentry *dir;
-};
-
 void racelab_amplify(struct racelab_thread *t);
 
 /**
@@ -335,54 +309,9 @@ static inline enum racelab_amp racelab_mode_amp(const struct racelab_mode *mode,
 	return mode->auto_amp;
 }
 
-/* Exported to the KUnit module. */
-struct racelab_slot *racelab_slot_find(const char *name);
-void racelab_cfg_default(struct racelab_cfg *cfg);
-struct racelab_run *racelab_run_alloc(unsigned int threads);
-int racelab_cfg_validate(const struct racelab_scenario *scn,
-			 const struct racelab_cfg *cfg, const char **why);
-int racelab_knob_parse(const struct racelab_scenario *scn,
-		       struct racelab_cfg *cfg, const char *knob,
-		       const char *val);
-int racelab_run_sync(struct racelab_slot *slot, const struct racelab_cfg *cfg,
-		     struct racelab_result *res);
-const char *racelab_kind_name(enum racelab_kind kind);
-const char *racelab_verdict_name(const struct racelab_result *res);
-
-int racelab_script_parse(const struct racelab_script_ops *ops, const char *val,
-			 struct racelab_script *out);
-int racelab_script_show(const struct racelab_script *s, char *buf, size_t len,
-			char sep);
-
-/* Core internals shared between core files. */
-int racelab_script_run(const char *name, const struct racelab_script *script,
-		       const struct racelab_script_ops *ops,
-		       struct racelab_run *run);
-int racelab_execute(struct racelab_slot *slot, const struct racelab_cfg *cfg,
-		    struct racelab_result *res);
-int racelab_claim(struct racelab_slot *slot);
-void racelab_release(struct racelab_slot *slot,
-		     const struct racelab_result *res);
-void racelab_abort(struct racelab_slot *slot);
-int racelab_cfg_show(const struct racelab_scenario *scn,
-		     const struct racelab_cfg *cfg, const char *knob,
-		     char *buf, size_t len);
-void racelab_clocksource(char *buf, size_t len);
-
-int racelab_debugfs_init(struct racelab_slot *slots, unsigned int nr);
-int racelab_start_async(struct racelab_slot *slot);
-void racelab_run_work(struct work_struct *work);
-void racelab_debugfs_exit(void);
-
-/* Scenarios. */
-extern const struct racelab_scenario racelab_counter_scenario;
-extern const struct racelab_scenario racelab_check_act_scenario;
-extern const struct racelab_scenario racelab_torn_read_scenario;
-extern const struct racelab_scenario racelab_rcu_pointer_scenario;
-extern const struct racelab_scenario racelab_rcu_list_scenario;
-extern const struct racelab_scenario racelab_ordering_scenario;
-extern const struct racelab_scenario racelab_aba_scenario;
-extern const struct racelab_scenario racelab_false_sharing_scenario;
-extern const struct racelab_scenario racelab_lockdep_scenario;
+/* Every registered scenario: one line each in module/scenarios/list.h. */
+#define RACELAB_SCENARIO(id) extern const struct racelab_scenario racelab_##id##_scenario;
+#include "scenarios/list.h"
+#undef RACELAB_SCENARIO
 
 #endif /* _RACELAB_H */

@@ -12,18 +12,12 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
-#include "racelab.h"
+#include "racelab_core.h"
 
 static const struct racelab_scenario *const racelab_scenarios[] = {
-	&racelab_counter_scenario,
-	&racelab_check_act_scenario,
-	&racelab_torn_read_scenario,
-	&racelab_rcu_pointer_scenario,
-	&racelab_rcu_list_scenario,
-	&racelab_ordering_scenario,
-	&racelab_aba_scenario,
-	&racelab_false_sharing_scenario,
-	&racelab_lockdep_scenario,
+#define RACELAB_SCENARIO(id) &racelab_##id##_scenario,
+#include "scenarios/list.h"
+#undef RACELAB_SCENARIO
 };
 
 static struct racelab_slot racelab_slots[ARRAY_SIZE(racelab_scenarios)];

@@ -17,7 +17,7 @@
 #include <linux/string.h>
 #include <linux/timekeeping.h>
 
-#include "racelab.h"
+#include "racelab_core.h"
 
 /**
  * racelab_amplify() - widen the race window of the calling thread

@@ -10,7 +10,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
-#include "racelab.h"
+#include "racelab_core.h"
 
 /**
  * racelab_cfg_default() - the configuration a scenario starts with

@@ -20,7 +20,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
-#include "racelab.h"
+#include "racelab_core.h"
 
 static const char *const racelab_knobs[] = {
 	"mode", "threads", "iterations", "duration_ms", "amplifier", "cpus",

@@ -18,7 +18,7 @@
 #include <linux/string.h>
 #include <linux/wait.h>
 
-#include "racelab.h"
+#include "racelab_core.h"
 
 #define RACELAB_STEP_TIMEOUT	(2 * HZ)	/* one step may wait this long */
 
