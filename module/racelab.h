@@ -68,7 +68,6 @@ enum racelab_amp {
 
 /* Scenario flags. */
 #define RACELAB_SCN_PIN		BIT(0)	/* pin thread i to online CPU i by default */
-#define RACELAB_SCN_WRITER0	BIT(1)	/* thread 0 writes until the others are done */
 
 struct racelab_cfg;
 struct racelab_run;
@@ -80,11 +79,10 @@ struct racelab_thread;
  * @kind:  racy, broken-fix or fixed
  * @flags: RACELAB_MODE_* flags
  * @about: one line saying what the mode does
- * @step:  one iteration of one thread; calls racelab_window() inside its
- *         race window. Returns false when the thread has nothing left to do
- *         (a writer whose readers are gone, a partner that left a handshake).
+ * @step:  optional: this mode's own step, for scenarios whose modes share
+ *         nothing (the lockdep experiments); otherwise the scenario's
  * @ops:   the scenario's own operations for this mode (its reader and
- *         writer, take and give...), read by @step through run->mode
+ *         writer, take and give...), read through run->mode->ops
  * @auto_amp: the window amplifier=auto gives this mode: a race too narrow
  *         to show reliably gets a wider window by design
  * @auto_arg: its argument (ns for a delay)
@@ -158,6 +156,14 @@ struct racelab_script_ops {
  * @flags:    RACELAB_SCN_* flags
  * @modes:    table of modes
  * @nr_modes: entries in @modes
+ * @step:     one iteration of one thread; calls racelab_window() inside its
+ *            race window. Returns false when the thread has nothing left
+ *            to do (a partner that left a handshake).
+ * @read:     a reader/writer scenario, instead of @step: one read. Every
+ *            thread but thread 0 reads, until the run ends.
+ * @write:    one write, by thread 0, for as long as any reader reads (the
+ *            readers decide the run's length), as rcutorture's writer.
+ *            Returns false if it cannot go on.
  * @validate: optional: refuse a configuration the scenario cannot run
  *            (-EINVAL, with the reason in *why), on top of the generic
  *            rules. Called at start, on the whole configuration.
@@ -172,6 +178,9 @@ struct racelab_scenario {
 	unsigned int flags;
 	const struct racelab_mode *modes;
 	unsigned int nr_modes;
+	bool (*step)(struct racelab_run *run, struct racelab_thread *t);
+	bool (*read)(struct racelab_run *run, struct racelab_thread *t);
+	bool (*write)(struct racelab_run *run, struct racelab_thread *t);
 	int (*validate)(const struct racelab_cfg *cfg, const char **why);
 	const struct racelab_script_ops *script;
 	int (*setup)(struct racelab_run *run);

@@ -116,6 +116,10 @@ static int racelab_cfg_check(const struct racelab_scenario *scn,
 	    cfg->iterations > RACELAB_MAX_ITERATIONS || !cfg->duration_ms ||
 	    cfg->duration_ms > RACELAB_MAX_DURATION_MS)
 		return -EINVAL;
+	if (scn->write && cfg->threads < 2) {
+		*why = "a reader/writer scenario needs 2 threads or more: a writer and a reader";
+		return -EINVAL;
+	}
 	amp = racelab_mode_amp(mode, cfg, &arg);
 	if (amp == RACELAB_AMP_SLEEP &&
 	    (mode->flags & RACELAB_MODE_ATOMIC_WINDOW)) {

@@ -64,6 +64,35 @@ struct racelab_slot *racelab_slot_find(const char *name)
 EXPORT_SYMBOL_GPL(racelab_slot_find);
 
 /*
+ * A scenario that cannot run is a bug in its file: say what is missing,
+ * and load nothing.
+ */
+static int racelab_scn_check(const struct racelab_scenario *scn)
+{
+	unsigned int i;
+
+	if (!scn->name || !scn->nr_modes || !scn->setup || !scn->verdict ||
+	    !scn->teardown) {
+		pr_err("scenario %s: needs a name, modes, setup, verdict and teardown\n",
+		       scn->name ?: "?");
+		return -EINVAL;
+	}
+	if (!scn->read != !scn->write) {
+		pr_err("scenario %s: a reader/writer scenario gives both read and write\n",
+		       scn->name);
+		return -EINVAL;
+	}
+	for (i = 0; i < scn->nr_modes; i++) {
+		if (!scn->modes[i].step && !scn->step && !scn->write) {
+			pr_err("scenario %s: mode %s has no step\n", scn->name,
+			       scn->modes[i].name);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/*
  * Apply the module parameters to one scenario's knobs. Each is checked as
  * a value; a scenario that cannot run with the whole set (ordering wants
  * exactly two threads) refuses to start, and autorun then fails the load.
@@ -136,6 +165,9 @@ static int __init racelab_init(void)
 	for (i = 0; i < ARRAY_SIZE(racelab_slots); i++) {
 		struct racelab_slot *slot = &racelab_slots[i];
 
+		err = racelab_scn_check(racelab_scenarios[i]);
+		if (err)
+			return err;
 		slot->scn = racelab_scenarios[i];
 		mutex_init(&slot->lock);
 		INIT_WORK(&slot->work, racelab_run_work);

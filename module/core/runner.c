@@ -57,11 +57,28 @@ void __racelab_anomaly(struct racelab_run *run)
 	atomic64_cmpxchg(&run->first_anomaly_ns, 0, max_t(u64, t, 1));
 }
 
+/*
+ * One iteration of @t: the mode's own step, the scenario's, or the
+ * thread's role in a reader/writer scenario: thread 0 writes for as long
+ * as any reader reads, every other thread reads.
+ */
+static bool racelab_step(struct racelab_run *run, struct racelab_thread *t)
+{
+	const struct racelab_scenario *scn = run->scn;
+
+	if (run->mode->step)
+		return run->mode->step(run, t);
+	if (!scn->write)
+		return scn->step(run, t);
+	if (t->id)
+		return scn->read(run, t);
+	return scn->write(run, t) && racelab_others_live(run);
+}
+
 static int racelab_thread_fn(void *arg)
 {
 	struct racelab_thread *t = arg;
 	struct racelab_run *run = t->run;
-	bool (*step)(struct racelab_run *run, struct racelab_thread *t);
 	unsigned long i, limit = run->cfg.iterations;
 
 	/*
@@ -73,14 +90,13 @@ static int racelab_thread_fn(void *arg)
 	/* Pairs with smp_store_release() in racelab_execute(). */
 	wait_event_interruptible(run->gate, smp_load_acquire(&run->go) ||
 				 kthread_should_stop());
-	step = run->mode->step;
-	/* A writer serves its readers: its step ends the loop when they are done. */
-	if ((run->scn->flags & RACELAB_SCN_WRITER0) && t->id == 0)
+	/* A writer serves its readers: it ends when they are done. */
+	if (run->scn->write && t->id == 0)
 		limit = 0;
 	for (i = 0; !limit || i < limit; i++) {
 		if (racelab_should_stop(run))
 			break;
-		if (!step(run, t))
+		if (!racelab_step(run, t))
 			break;
 		WRITE_ONCE(t->ops, i + 1);
 		if ((i & 63) == 63)

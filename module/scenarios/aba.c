@@ -170,7 +170,6 @@ static const struct racelab_mode aba_modes[] = {
 	{
 		.name = "naive", .kind = RACELAB_RACY,
 		.about = "cmpxchg on the top index alone: ABA corrupts the stack",
-		.step = aba_step,
 		.ops = &(const struct aba_ops) {
 			.pop = aba_naive_pop, .push = aba_naive_push,
 			.top = aba_naive_top,
@@ -181,7 +180,6 @@ static const struct racelab_mode aba_modes[] = {
 	{
 		.name = "tagged", .kind = RACELAB_FIXED,
 		.about = "cmpxchg on index + version counter in one 64-bit word",
-		.step = aba_step,
 		.ops = &(const struct aba_ops) {
 			.pop = aba_tagged_pop, .push = aba_tagged_push,
 			.top = aba_tagged_top,
@@ -251,6 +249,7 @@ const struct racelab_scenario racelab_aba_scenario = {
 	.about = "ABA on a compare-and-swap stack",
 	.modes = aba_modes,
 	.nr_modes = ARRAY_SIZE(aba_modes),
+	.step = aba_step,
 	.setup = aba_setup,
 	.verdict = aba_verdict,
 	.teardown = aba_teardown,

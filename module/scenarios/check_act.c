@@ -219,7 +219,6 @@ static const struct racelab_mode ca_modes[] = {
 	{
 		.name = "none", .kind = RACELAB_RACY,
 		.about = "plain check of the balance, then a locked withdrawal",
-		.step = ca_step,
 		.ops = &(const struct ca_ops) {
 			.take = ca_none_take, .give = ca_none_give,
 			.left = ca_locked_left,
@@ -230,7 +229,6 @@ static const struct racelab_mode ca_modes[] = {
 	{
 		.name = "split-lock", .kind = RACELAB_BROKEN_FIX,
 		.about = "check under the lock, act under it again: no data race, still wrong",
-		.step = ca_step,
 		.ops = &(const struct ca_ops) {
 			.take = ca_split_lock_take, .give = ca_locked_give,
 			.left = ca_locked_left,
@@ -242,7 +240,6 @@ static const struct racelab_mode ca_modes[] = {
 		.name = "spinlock", .kind = RACELAB_FIXED,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW | RACELAB_MODE_SERIAL_WINDOW,
 		.about = "check and act in one critical section",
-		.step = ca_step,
 		.ops = &(const struct ca_ops) {
 			.take = ca_spinlock_take, .give = ca_locked_give,
 			.left = ca_locked_left,
@@ -251,7 +248,6 @@ static const struct racelab_mode ca_modes[] = {
 	{
 		.name = "cmpxchg", .kind = RACELAB_FIXED,
 		.about = "atomic_long_try_cmpxchg() loop that checks balance >= amount",
-		.step = ca_step,
 		.ops = &(const struct ca_ops) {
 			.take = ca_cmpxchg_take, .give = ca_cmpxchg_give,
 			.left = ca_cmpxchg_left,
@@ -359,6 +355,7 @@ const struct racelab_scenario racelab_check_act_scenario = {
 	.script = &ca_script,
 	.modes = ca_modes,
 	.nr_modes = ARRAY_SIZE(ca_modes),
+	.step = ca_step,
 	.setup = ca_setup,
 	.verdict = ca_verdict,
 	.teardown = ca_teardown,

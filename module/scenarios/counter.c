@@ -153,7 +153,6 @@ static const struct racelab_mode counter_modes[] = {
 	{
 		.name = "none", .kind = RACELAB_RACY,
 		.about = "plain v = c; c = v + 1",
-		.step = counter_step,
 		.ops = &(const struct counter_ops) {
 			.inc = counter_none_inc, .total = counter_plain_total,
 		},
@@ -161,7 +160,6 @@ static const struct racelab_mode counter_modes[] = {
 	{
 		.name = "lock-per-thread", .kind = RACELAB_BROKEN_FIX,
 		.about = "each thread locks its own mutex: protects nothing",
-		.step = counter_step,
 		.ops = &(const struct counter_ops) {
 			.inc = counter_lock_per_thread_inc,
 			.total = counter_plain_total,
@@ -170,7 +168,6 @@ static const struct racelab_mode counter_modes[] = {
 	{
 		.name = "atomic-read-set", .kind = RACELAB_BROKEN_FIX,
 		.about = "atomic_set(a, atomic_read(a) + 1): no data race, still lost",
-		.step = counter_step,
 		.ops = &(const struct counter_ops) {
 			.inc = counter_atomic_read_set_inc,
 			.total = counter_atomic_total,
@@ -180,7 +177,6 @@ static const struct racelab_mode counter_modes[] = {
 		.name = "spinlock", .kind = RACELAB_FIXED,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW | RACELAB_MODE_SERIAL_WINDOW,
 		.about = "read-modify-write under one spinlock",
-		.step = counter_step,
 		.ops = &(const struct counter_ops) {
 			.inc = counter_spinlock_inc, .total = counter_plain_total,
 		},
@@ -189,7 +185,6 @@ static const struct racelab_mode counter_modes[] = {
 		.name = "mutex", .kind = RACELAB_FIXED,
 		.flags = RACELAB_MODE_SERIAL_WINDOW,
 		.about = "read-modify-write under one mutex",
-		.step = counter_step,
 		.ops = &(const struct counter_ops) {
 			.inc = counter_mutex_inc, .total = counter_plain_total,
 		},
@@ -197,7 +192,6 @@ static const struct racelab_mode counter_modes[] = {
 	{
 		.name = "atomic", .kind = RACELAB_FIXED,
 		.about = "atomic_long_inc()",
-		.step = counter_step,
 		.ops = &(const struct counter_ops) {
 			.inc = counter_atomic_inc, .total = counter_atomic_total,
 		},
@@ -205,7 +199,6 @@ static const struct racelab_mode counter_modes[] = {
 	{
 		.name = "percpu", .kind = RACELAB_FIXED,
 		.about = "this_cpu_inc() on per-CPU counters, summed at the end",
-		.step = counter_step,
 		.ops = &(const struct counter_ops) {
 			.inc = counter_percpu_inc, .total = counter_percpu_total,
 		},
@@ -304,6 +297,7 @@ const struct racelab_scenario racelab_counter_scenario = {
 	.script = &counter_script,
 	.modes = counter_modes,
 	.nr_modes = ARRAY_SIZE(counter_modes),
+	.step = counter_step,
 	.setup = counter_setup,
 	.verdict = counter_verdict,
 	.teardown = counter_teardown,

@@ -62,7 +62,6 @@ static const struct racelab_mode fs_modes[] = {
 	{
 		.name = "packed", .kind = RACELAB_FIXED,
 		.about = "per-thread counters side by side in one cache line (slow)",
-		.step = fs_step,
 		.ops = &(const struct fs_ops) {
 			.counter = fs_packed_counter,
 			.slot_bytes = sizeof_field(struct fs_state, packed[0]),
@@ -71,7 +70,6 @@ static const struct racelab_mode fs_modes[] = {
 	{
 		.name = "padded", .kind = RACELAB_FIXED,
 		.about = "per-thread counters one cache line each",
-		.step = fs_step,
 		.ops = &(const struct fs_ops) {
 			.counter = fs_padded_counter,
 			.slot_bytes = sizeof(struct fs_padded),
@@ -115,6 +113,7 @@ const struct racelab_scenario racelab_false_sharing_scenario = {
 	.flags = RACELAB_SCN_PIN,
 	.modes = fs_modes,
 	.nr_modes = ARRAY_SIZE(fs_modes),
+	.step = fs_step,
 	.setup = fs_setup,
 	.verdict = fs_verdict,
 	.teardown = fs_teardown,

@@ -177,7 +177,6 @@ static const struct racelab_mode ord_modes[] = {
 	{
 		.name = "sb-plain", .kind = RACELAB_RACY,
 		.about = "store buffering, no barrier: r0 == r1 == 0 happens on x86",
-		.step = ord_step,
 		.ops = &(const struct ord_test) {
 			.body = { sb_plain_0, sb_plain_1 },
 			.forbidden = ORD_SB_FORBIDDEN,
@@ -186,7 +185,6 @@ static const struct racelab_mode ord_modes[] = {
 	{
 		.name = "sb-mb", .kind = RACELAB_FIXED,
 		.about = "store buffering with smp_mb() between store and load",
-		.step = ord_step,
 		.ops = &(const struct ord_test) {
 			.body = { sb_mb_0, sb_mb_1 },
 			.forbidden = ORD_SB_FORBIDDEN,
@@ -195,7 +193,6 @@ static const struct racelab_mode ord_modes[] = {
 	{
 		.name = "mp-plain", .kind = RACELAB_RACY,
 		.about = "message passing, no barrier: allowed, but x86-TSO never shows it",
-		.step = ord_step,
 		.ops = &(const struct ord_test) {
 			.body = { mp_plain_0, mp_plain_1 },
 			.forbidden = ORD_MP_FORBIDDEN,
@@ -204,7 +201,6 @@ static const struct racelab_mode ord_modes[] = {
 	{
 		.name = "mp-wmb-rmb", .kind = RACELAB_FIXED,
 		.about = "message passing with smp_wmb()/smp_rmb()",
-		.step = ord_step,
 		.ops = &(const struct ord_test) {
 			.body = { mp_wmb_0, mp_rmb_1 },
 			.forbidden = ORD_MP_FORBIDDEN,
@@ -213,7 +209,6 @@ static const struct racelab_mode ord_modes[] = {
 	{
 		.name = "mp-release-acquire", .kind = RACELAB_FIXED,
 		.about = "message passing with smp_store_release()/smp_load_acquire()",
-		.step = ord_step,
 		.ops = &(const struct ord_test) {
 			.body = { mp_release_0, mp_acquire_1 },
 			.forbidden = ORD_MP_FORBIDDEN,
@@ -273,6 +268,7 @@ const struct racelab_scenario racelab_ordering_scenario = {
 	.flags = RACELAB_SCN_PIN,
 	.modes = ord_modes,
 	.nr_modes = ARRAY_SIZE(ord_modes),
+	.step = ord_step,
 	.validate = ord_validate,
 	.setup = ord_setup,
 	.verdict = ord_verdict,

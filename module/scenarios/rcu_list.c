@@ -270,20 +270,23 @@ struct rl_ops {
 	bool (*write)(struct rl_state *s, struct racelab_thread *t);
 };
 
-/* Thread 0 writes for as long as the others read. */
-static bool rl_step(struct racelab_run *run, struct racelab_thread *t)
+static bool rl_read(struct racelab_run *run, struct racelab_thread *t)
+{
+	const struct rl_ops *ops = run->mode->ops;
+
+	ops->read(rl_of(run), t);
+	return true;
+}
+
+static bool rl_write(struct racelab_run *run, struct racelab_thread *t)
 {
 	const struct rl_ops *ops = run->mode->ops;
 	struct rl_state *s = rl_of(run);
 
-	if (t->id) {
-		ops->read(s, t);
-		return true;
-	}
 	if (!ops->write(s, t))
 		return false;
 	atomic_long_inc(&s->updates);
-	return racelab_others_live(run);
+	return true;
 }
 
 static const struct racelab_mode rl_modes[] = {
@@ -291,7 +294,6 @@ static const struct racelab_mode rl_modes[] = {
 		.name = "in-place", .kind = RACELAB_RACY,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "the writer rewrites a live entry field by field",
-		.step = rl_step,
 		.ops = &(const struct rl_ops) {
 			.read = rl_walk_rcu, .write = rl_in_place_write,
 		},
@@ -302,7 +304,6 @@ static const struct racelab_mode rl_modes[] = {
 		.name = "free-too-early", .kind = RACELAB_BROKEN_FIX,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "list_del_rcu() then reuse at once (poisoned, quarantined)",
-		.step = rl_step,
 		.ops = &(const struct rl_ops) {
 			.read = rl_walk_rcu, .write = rl_free_too_early_write,
 		},
@@ -313,7 +314,6 @@ static const struct racelab_mode rl_modes[] = {
 		.name = "rcu", .kind = RACELAB_FIXED,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "list_add_rcu/list_del_rcu under a spinlock, kfree_rcu()",
-		.step = rl_step,
 		.ops = &(const struct rl_ops) {
 			.read = rl_walk_rcu, .write = rl_rcu_write,
 		},
@@ -322,18 +322,11 @@ static const struct racelab_mode rl_modes[] = {
 		.name = "reader-lock", .kind = RACELAB_FIXED,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "readers take a rwlock, the writer frees under it",
-		.step = rl_step,
 		.ops = &(const struct rl_ops) {
 			.read = rl_locked_walk, .write = rl_locked_write,
 		},
 	},
 };
-
-static int rl_validate(const struct racelab_cfg *cfg, const char **why)
-{
-	*why = "rcu-list needs 2 threads or more: a writer and a reader";
-	return cfg->threads >= 2 ? 0 : -EINVAL;
-}
 
 static int rl_setup(struct racelab_run *run)
 {
@@ -394,10 +387,10 @@ static void rl_teardown(struct racelab_run *run)
 const struct racelab_scenario racelab_rcu_list_scenario = {
 	.name = "rcu-list",
 	.about = "readers walk a list while a writer adds and removes entries",
-	.flags = RACELAB_SCN_WRITER0,
 	.modes = rl_modes,
 	.nr_modes = ARRAY_SIZE(rl_modes),
-	.validate = rl_validate,
+	.read = rl_read,
+	.write = rl_write,
 	.setup = rl_setup,
 	.verdict = rl_verdict,
 	.teardown = rl_teardown,

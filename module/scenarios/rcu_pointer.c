@@ -266,20 +266,23 @@ struct rp_ops {
 	bool (*write)(struct rp_state *s, struct racelab_thread *t);
 };
 
-/* Thread 0 writes for as long as the others read. */
-static bool rp_step(struct racelab_run *run, struct racelab_thread *t)
+static bool rp_read(struct racelab_run *run, struct racelab_thread *t)
+{
+	const struct rp_ops *ops = run->mode->ops;
+
+	ops->read(rp_of(run), t);
+	return true;
+}
+
+static bool rp_write(struct racelab_run *run, struct racelab_thread *t)
 {
 	const struct rp_ops *ops = run->mode->ops;
 	struct rp_state *s = rp_of(run);
 
-	if (t->id) {
-		ops->read(s, t);
-		return true;
-	}
 	if (!ops->write(s, t))
 		return false;
 	atomic_long_inc(&s->updates);
-	return racelab_others_live(run);
+	return true;
 }
 
 /* Every reader's window is inside rcu_read_lock() or read_lock(). */
@@ -288,7 +291,6 @@ static const struct racelab_mode rp_modes[] = {
 		.name = "in-place", .kind = RACELAB_RACY,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "the writer edits the live object field by field",
-		.step = rp_step,
 		.ops = &(const struct rp_ops) {
 			.read = rp_rcu_read, .write = rp_in_place_write,
 		},
@@ -297,7 +299,6 @@ static const struct racelab_mode rp_modes[] = {
 		.name = "free-too-early", .kind = RACELAB_BROKEN_FIX,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "rcu_assign_pointer() then free at once (poisoned, quarantined)",
-		.step = rp_step,
 		.ops = &(const struct rp_ops) {
 			.read = rp_rcu_read, .write = rp_free_too_early_write,
 		},
@@ -308,7 +309,6 @@ static const struct racelab_mode rp_modes[] = {
 		.name = "rwlock", .kind = RACELAB_FIXED,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "readers share a rwlock; the writer swaps and frees under it",
-		.step = rp_step,
 		.ops = &(const struct rp_ops) {
 			.read = rp_rwlock_read, .write = rp_rwlock_write,
 		},
@@ -317,7 +317,6 @@ static const struct racelab_mode rp_modes[] = {
 		.name = "rcu-sync", .kind = RACELAB_FIXED,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "rcu_assign_pointer(), synchronize_rcu(), kfree()",
-		.step = rp_step,
 		.ops = &(const struct rp_ops) {
 			.read = rp_rcu_read, .write = rp_rcu_sync_write,
 		},
@@ -326,7 +325,6 @@ static const struct racelab_mode rp_modes[] = {
 		.name = "rcu-call", .kind = RACELAB_FIXED,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "rcu_assign_pointer(), call_rcu() frees after a grace period",
-		.step = rp_step,
 		.ops = &(const struct rp_ops) {
 			.read = rp_rcu_read, .write = rp_rcu_call_write,
 		},
@@ -335,18 +333,11 @@ static const struct racelab_mode rp_modes[] = {
 		.name = "kfree-rcu", .kind = RACELAB_FIXED,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "rcu_assign_pointer(), kfree_rcu()",
-		.step = rp_step,
 		.ops = &(const struct rp_ops) {
 			.read = rp_rcu_read, .write = rp_kfree_rcu_write,
 		},
 	},
 };
-
-static int rp_validate(const struct racelab_cfg *cfg, const char **why)
-{
-	*why = "rcu-pointer needs 2 threads or more: a writer and a reader";
-	return cfg->threads >= 2 ? 0 : -EINVAL;
-}
 
 static int rp_setup(struct racelab_run *run)
 {
@@ -406,10 +397,10 @@ static void rp_teardown(struct racelab_run *run)
 const struct racelab_scenario racelab_rcu_pointer_scenario = {
 	.name = "rcu-pointer",
 	.about = "a shared object replaced while readers use it",
-	.flags = RACELAB_SCN_WRITER0,
 	.modes = rp_modes,
 	.nr_modes = ARRAY_SIZE(rp_modes),
-	.validate = rp_validate,
+	.read = rp_read,
+	.write = rp_write,
 	.setup = rp_setup,
 	.verdict = rp_verdict,
 	.teardown = rp_teardown,

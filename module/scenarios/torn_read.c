@@ -180,28 +180,30 @@ struct tr_ops {
 	long (*read)(struct tr_state *s, struct racelab_thread *t);
 };
 
-/* Thread 0 transfers for as long as the others read. */
-static bool tr_step(struct racelab_run *run, struct racelab_thread *t)
+/* A reader sums the accounts; a sum of LONG_MIN is a read given up. */
+static bool tr_read(struct racelab_run *run, struct racelab_thread *t)
 {
 	const struct tr_ops *ops = run->mode->ops;
-	struct tr_state *s = tr_of(run);
-	long sum;
+	long sum = ops->read(tr_of(run), t);
 
-	if (t->id == 0) {
-		ops->write(s, t);
-		return tr_wrote(run);
-	}
-	sum = ops->read(s, t);
 	if (sum != LONG_MIN)
 		tr_check(run, sum);
 	return true;
+}
+
+/* The writer transfers, then pauses (tr_wrote()). */
+static bool tr_write(struct racelab_run *run, struct racelab_thread *t)
+{
+	const struct tr_ops *ops = run->mode->ops;
+
+	ops->write(tr_of(run), t);
+	return tr_wrote(run);
 }
 
 static const struct racelab_mode tr_modes[] = {
 	{
 		.name = "none", .kind = RACELAB_RACY,
 		.about = "writer debits then credits, readers sum, all plain",
-		.step = tr_step,
 		.ops = &(const struct tr_ops) {
 			.write = tr_none_write, .read = tr_none_read,
 		},
@@ -210,7 +212,6 @@ static const struct racelab_mode tr_modes[] = {
 		.name = "seqcount-broken", .kind = RACELAB_BROKEN_FIX,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "read_seqbegin() without read_seqretry(): KCSAN silent, sums torn",
-		.step = tr_step,
 		.ops = &(const struct tr_ops) {
 			.write = tr_seq_write, .read = tr_seqcount_broken_read,
 		},
@@ -221,7 +222,6 @@ static const struct racelab_mode tr_modes[] = {
 		.name = "spinlock", .kind = RACELAB_FIXED,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW | RACELAB_MODE_SERIAL_WINDOW,
 		.about = "writer and readers take one spinlock",
-		.step = tr_step,
 		.ops = &(const struct tr_ops) {
 			.write = tr_spinlock_write, .read = tr_spinlock_read,
 		},
@@ -230,7 +230,6 @@ static const struct racelab_mode tr_modes[] = {
 		.name = "rwlock", .kind = RACELAB_FIXED,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "readers share a rwlock, the writer excludes them",
-		.step = tr_step,
 		.ops = &(const struct tr_ops) {
 			.write = tr_rwlock_write, .read = tr_rwlock_read,
 		},
@@ -239,18 +238,11 @@ static const struct racelab_mode tr_modes[] = {
 		.name = "seqlock", .kind = RACELAB_FIXED,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
 		.about = "seqlock_t: readers retry while a write was in flight",
-		.step = tr_step,
 		.ops = &(const struct tr_ops) {
 			.write = tr_seq_write, .read = tr_seqlock_read,
 		},
 	},
 };
-
-static int tr_validate(const struct racelab_cfg *cfg, const char **why)
-{
-	*why = "torn-read needs 2 threads or more: a writer and a reader";
-	return cfg->threads >= 2 ? 0 : -EINVAL;
-}
 
 static int tr_setup(struct racelab_run *run)
 {
@@ -299,10 +291,10 @@ static void tr_teardown(struct racelab_run *run)
 const struct racelab_scenario racelab_torn_read_scenario = {
 	.name = "torn-read",
 	.about = "a transfer between accounts read half-way",
-	.flags = RACELAB_SCN_WRITER0,
 	.modes = tr_modes,
 	.nr_modes = ARRAY_SIZE(tr_modes),
-	.validate = tr_validate,
+	.read = tr_read,
+	.write = tr_write,
 	.setup = tr_setup,
 	.verdict = tr_verdict,
 	.teardown = tr_teardown,
