@@ -16,6 +16,7 @@
 #include <linux/cpumask.h>
 #include <linux/kthread.h>
 #include <linux/mutex.h>
+#include <linux/rcupdate.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -317,6 +318,46 @@ static inline enum racelab_amp racelab_mode_amp(const struct racelab_mode *mode,
 		*arg = mode->auto_arg;
 	return mode->auto_amp;
 }
+
+/**
+ * struct racelab_qentry - an object's place in a quarantine; embed it
+ * @rcu:       for call_rcu(), and for kfree_rcu() in a mode that uses that
+ * @q:         the quarantine it is in
+ * @queued_ns: when it was queued
+ */
+struct racelab_qentry {
+	struct rcu_head rcu;
+	struct racelab_quarantine *q;
+	u64 queued_ns;
+};
+
+/**
+ * struct racelab_quarantine - objects freed too early, bounded, freed by RCU
+ * @max:     objects in flight at most
+ * @free:    the real free of one object
+ * @pending: objects waiting for their grace period
+ * @gp_ns:   sum of the grace periods waited
+ * @gp_max_ns: the longest
+ * @gps:     grace periods counted
+ */
+struct racelab_quarantine {
+	unsigned int max;
+	void (*free)(struct racelab_qentry *e);
+	atomic_long_t pending;
+	atomic64_t gp_ns;
+	atomic64_t gp_max_ns;
+	atomic_long_t gps;
+};
+
+void racelab_quarantine_init(struct racelab_quarantine *q, unsigned int max,
+			     void (*free)(struct racelab_qentry *e));
+void racelab_quarantine_wait(struct racelab_quarantine *q,
+			     struct racelab_run *run);
+void racelab_quarantine_put(struct racelab_quarantine *q,
+			    struct racelab_qentry *e,
+			    void (*poison)(struct racelab_qentry *e));
+void racelab_quarantine_gp_seen(struct racelab_quarantine *q, u64 ns);
+void racelab_quarantine_drain(struct racelab_quarantine *q);
 
 /* Every registered scenario: one line each in module/scenarios/list.h. */
 #define RACELAB_SCENARIO(id) extern const struct racelab_scenario racelab_##id##_scenario;

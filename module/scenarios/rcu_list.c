@@ -39,8 +39,7 @@ struct rl_entry {
 	u32 magic;
 	u64 val;
 	u64 chk;		/* ~val in a whole entry */
-	struct rcu_head rcu;
-	struct rl_state *state;
+	struct racelab_qentry q;	/* freed through RCU, or the quarantine */
 };
 
 struct rl_state {
@@ -56,7 +55,7 @@ struct rl_state {
 	atomic_long_t too_long;	/* walks cut at RL_WALK_MAX (a cycle) */
 	atomic_long_t longest;	/* longest walk, in entries */
 	atomic_long_t updates;
-	atomic_long_t pending;
+	struct racelab_quarantine quar;	/* free-too-early */
 	unsigned int since_gp;	/* writer only: kfree_rcu() since a wait */
 };
 
@@ -74,16 +73,12 @@ static struct rl_entry *rl_new(struct rl_state *s)
 	e->magic = RL_ALIVE;
 	e->val = ++s->next_val;
 	e->chk = ~e->val;
-	e->state = s;
 	return e;
 }
 
-static void rl_free_cb(struct rcu_head *head)
+static void rl_free(struct racelab_qentry *q)
 {
-	struct rl_entry *e = container_of(head, struct rl_entry, rcu);
-
-	atomic_long_dec(&e->state->pending);
-	kfree(e);
+	kfree(container_of(q, struct rl_entry, q));
 }
 
 static void rl_walked(struct rl_state *s, long n)
@@ -179,7 +174,7 @@ static noinline bool rl_rcu_write(struct rl_state *s, struct racelab_thread *t)
 	old = rl_rotate(s, e);
 	spin_unlock(&s->lock);
 	if (old)
-		kfree_rcu(old, rcu);
+		kfree_rcu(old, q.rcu);
 	/*
 	 * A writer that never waits outruns a slow reader: the reader never
 	 * reaches the end of the list, no grace period ends and the
@@ -193,8 +188,11 @@ static noinline bool rl_rcu_write(struct rl_state *s, struct racelab_thread *t)
 }
 
 /* Reusing a removed entry before a grace period, made visible: poison. */
-static noinline void rl_free_too_early_poison(struct rl_entry *e)
+static noinline void rl_free_too_early_poison(struct racelab_qentry *q)
 {
+	struct rl_entry *e = container_of(q, struct rl_entry, q);
+
+	/* ->node stays whole: a reader on the entry walks on. */
 	e->magic = 0;
 	e->val = RL_POISON;
 	e->chk = RL_POISON;
@@ -205,22 +203,17 @@ static noinline bool rl_free_too_early_write(struct rl_state *s,
 {
 	struct rl_entry *e, *old;
 
-	/* Bound the quarantine, unless the run is over. */
-	while (atomic_long_read(&s->pending) >= RL_MAX_PENDING &&
-	       !racelab_should_stop(t->run))
-		usleep_range(500, 1000);
+	racelab_quarantine_wait(&s->quar, t->run);
 	e = rl_new(s);
 	if (!e)
 		return false;
 	spin_lock(&s->lock);
 	old = rl_rotate(s, e);
 	spin_unlock(&s->lock);
-	if (old) {
-		/* "kfree(old)" with no grace period */
-		rl_free_too_early_poison(old);
-		atomic_long_inc(&s->pending);
-		call_rcu(&old->rcu, rl_free_cb);	/* the real free */
-	}
+	/* "kfree(old)" with no grace period: poison; the real free after one */
+	if (old)
+		racelab_quarantine_put(&s->quar, &old->q,
+				       rl_free_too_early_poison);
 	return true;
 }
 
@@ -340,6 +333,7 @@ static int rl_setup(struct racelab_run *run)
 	INIT_LIST_HEAD(&s->head);
 	spin_lock_init(&s->lock);
 	rwlock_init(&s->rwlock);
+	racelab_quarantine_init(&s->quar, RL_MAX_PENDING, rl_free);
 	run->priv = s;
 	for (i = 0; i < RL_LEN; i++) {
 		e = rl_new(s);
@@ -376,8 +370,7 @@ static void rl_teardown(struct racelab_run *run)
 
 	if (!s)
 		return;
-	if (atomic_long_read(&s->pending))
-		rcu_barrier();	/* callbacks point at the state */
+	racelab_quarantine_drain(&s->quar);	/* callbacks point at it */
 	list_for_each_entry_safe(e, tmp, &s->head, node)
 		kfree(e);
 	kfree(s);

@@ -36,9 +36,7 @@ struct rp_obj {
 	u64 gen;
 	u64 a;
 	u64 b;		/* always ~a in a whole object */
-	u64 queued_ns;	/* when it was handed to call_rcu() */
-	struct rcu_head rcu;
-	struct rp_state *state;
+	struct racelab_qentry q;	/* freed through RCU, or the quarantine */
 };
 
 struct rp_state {
@@ -49,11 +47,8 @@ struct rp_state {
 	atomic_long_t torn;
 	atomic_long_t poisoned;
 	atomic_long_t updates;
-	atomic_long_t pending;	/* objects waiting for a grace period */
+	struct racelab_quarantine quar;	/* call_rcu() and free-too-early */
 	unsigned int since_gp;	/* writer only: kfree_rcu() since a wait */
-	atomic64_t gp_ns;	/* sum of grace-period latencies seen */
-	atomic64_t gp_max_ns;
-	atomic_long_t gps;
 };
 
 static struct rp_state *rp_of(struct racelab_run *run)
@@ -71,46 +66,12 @@ static struct rp_obj *rp_new(struct rp_state *s)
 	o->gen = ++s->gen;
 	o->a = o->gen * 0x9e3779b97f4a7c15ULL;
 	o->b = ~o->a;
-	o->state = s;
 	return o;
 }
 
-static void rp_gp_seen(struct rp_state *s, u64 ns)
+static void rp_free(struct racelab_qentry *e)
 {
-	u64 max = atomic64_read(&s->gp_max_ns);
-
-	atomic64_add(ns, &s->gp_ns);
-	atomic_long_inc(&s->gps);
-	while (ns > max && !atomic64_try_cmpxchg(&s->gp_max_ns, &max, ns))
-		;
-}
-
-static void rp_free_cb(struct rcu_head *head)
-{
-	struct rp_obj *o = container_of(head, struct rp_obj, rcu);
-	struct rp_state *s = o->state;
-
-	rp_gp_seen(s, ktime_get_ns() - o->queued_ns);
-	atomic_long_dec(&s->pending);
-	kfree(o);
-}
-
-/*
- * Bound the memory held by callbacks in flight: wait for them to drain,
- * unless the run is over (a stop must not wait for grace periods).
- */
-static void rp_throttle(struct rp_state *s, struct racelab_thread *t)
-{
-	while (atomic_long_read(&s->pending) >= RP_MAX_PENDING &&
-	       !racelab_should_stop(t->run))
-		usleep_range(500, 1000);
-}
-
-static void rp_call_rcu(struct rp_state *s, struct rp_obj *o)
-{
-	o->queued_ns = ktime_get_ns();
-	atomic_long_inc(&s->pending);
-	call_rcu(&o->rcu, rp_free_cb);
+	kfree(container_of(e, struct rp_obj, q));
 }
 
 /* Reader side: is the object alive and whole? The window splits the read. */
@@ -179,8 +140,10 @@ static noinline bool rp_in_place_write(struct rp_state *s,
 }
 
 /* What kfree() would leave to a reader, made visible: poison. */
-static noinline void rp_free_too_early_poison(struct rp_obj *o)
+static noinline void rp_free_too_early_poison(struct racelab_qentry *e)
 {
+	struct rp_obj *o = container_of(e, struct rp_obj, q);
+
 	o->magic = 0;
 	o->a = RP_POISON;
 	o->b = RP_POISON;
@@ -191,13 +154,12 @@ static noinline bool rp_free_too_early_write(struct rp_state *s,
 {
 	struct rp_obj *old;
 
-	rp_throttle(s, t);
+	racelab_quarantine_wait(&s->quar, t->run);
 	old = rp_replace(s);
 	if (!old)
 		return false;
-	/* "kfree(old)" with no grace period */
-	rp_free_too_early_poison(old);
-	rp_call_rcu(s, old);		/* the real free, after one */
+	/* "kfree(old)" with no grace period: poison; the real free after one */
+	racelab_quarantine_put(&s->quar, &old->q, rp_free_too_early_poison);
 	return true;
 }
 
@@ -226,7 +188,7 @@ static noinline bool rp_rcu_sync_write(struct rp_state *s,
 		return false;
 	t0 = ktime_get_ns();
 	synchronize_rcu();
-	rp_gp_seen(s, ktime_get_ns() - t0);
+	racelab_quarantine_gp_seen(&s->quar, ktime_get_ns() - t0);
 	kfree(old);
 	return true;
 }
@@ -236,11 +198,11 @@ static noinline bool rp_rcu_call_write(struct rp_state *s,
 {
 	struct rp_obj *old;
 
-	rp_throttle(s, t);
+	racelab_quarantine_wait(&s->quar, t->run);
 	old = rp_replace(s);
 	if (!old)
 		return false;
-	rp_call_rcu(s, old);
+	racelab_quarantine_put(&s->quar, &old->q, NULL);
 	return true;
 }
 
@@ -251,8 +213,8 @@ static noinline bool rp_kfree_rcu_write(struct rp_state *s,
 
 	if (!old)
 		return false;
-	kfree_rcu(old, rcu);
-	/* Bound the objects waiting for a grace period, as rp_throttle(). */
+	kfree_rcu(old, q.rcu);
+	/* Bound the objects waiting for a grace period, as the quarantine. */
 	if (++s->since_gp == RP_MAX_PENDING) {
 		s->since_gp = 0;
 		synchronize_rcu();
@@ -348,6 +310,7 @@ static int rp_setup(struct racelab_run *run)
 	if (!s)
 		return -ENOMEM;
 	rwlock_init(&s->lock);
+	racelab_quarantine_init(&s->quar, RP_MAX_PENDING, rp_free);
 	o = rp_new(s);
 	if (!o) {
 		kfree(s);
@@ -365,7 +328,7 @@ static void rp_verdict(struct racelab_run *run, struct racelab_result *res)
 	u64 torn = atomic_long_read(&s->torn);
 	u64 poisoned = atomic_long_read(&s->poisoned);
 	/* Callbacks still in flight report no latency: a stop waits for none. */
-	u64 gps = atomic_long_read(&s->gps);
+	u64 gps = atomic_long_read(&s->quar.gps);
 
 	res->expected = reads;
 	res->observed = reads - torn - poisoned;
@@ -373,8 +336,8 @@ static void rp_verdict(struct racelab_run *run, struct racelab_result *res)
 	snprintf(res->extra, sizeof(res->extra),
 		 "reads=%llu torn=%llu poisoned=%llu updates=%ld gp_avg_ns=%llu gp_max_ns=%lld",
 		 reads, torn, poisoned, atomic_long_read(&s->updates),
-		 gps ? div64_u64(atomic64_read(&s->gp_ns), gps) : 0,
-		 atomic64_read(&s->gp_max_ns));
+		 gps ? div64_u64(atomic64_read(&s->quar.gp_ns), gps) : 0,
+		 atomic64_read(&s->quar.gp_max_ns));
 }
 
 static void rp_teardown(struct racelab_run *run)
@@ -383,12 +346,7 @@ static void rp_teardown(struct racelab_run *run)
 
 	if (!s)
 		return;
-	/*
-	 * Callbacks still point at the state: wait for them, if any (each
-	 * touches the state only before it drops pending).
-	 */
-	if (atomic_long_read(&s->pending))
-		rcu_barrier();
+	racelab_quarantine_drain(&s->quar);	/* callbacks point at it */
 	kfree(rcu_dereference_protected(s->cur, true));
 	kfree(s);
 	run->priv = NULL;
