@@ -72,6 +72,7 @@ enum racelab_amp {
 
 struct racelab_cfg;
 struct racelab_run;
+struct racelab_scenario;
 struct racelab_thread;
 
 /**
@@ -151,6 +152,25 @@ struct racelab_script_ops {
 };
 
 /**
+ * struct racelab_knob - one knob, in the style of struct kernel_param_ops
+ * @name:  its file under racelab/<scenario>/, and its module parameter
+ * @about: one line for the parameter's description and the plan file
+ * @parse: parse @val into @cfg; only the value itself is checked
+ * @show:  format @cfg's value into @buf, NUL-terminated, no newline
+ */
+struct racelab_knob {
+	const char *name;
+	const char *about;
+	int (*parse)(const struct racelab_scenario *scn,
+		     struct racelab_cfg *cfg, const char *val);
+	int (*show)(const struct racelab_scenario *scn,
+		    const struct racelab_cfg *cfg, char *buf, size_t len);
+};
+
+/* Knobs a scenario may add (.knobs): schedule, for one that gives .script. */
+extern const struct racelab_knob racelab_knob_schedule;
+
+/**
  * struct racelab_scenario - a race and its modes
  * @name:     directory name under debugfs racelab/
  * @about:    one line saying what races
@@ -168,7 +188,10 @@ struct racelab_script_ops {
  * @validate: optional: refuse a configuration the scenario cannot run
  *            (-EINVAL, with the reason in *why), on top of the generic
  *            rules. Called at start, on the whole configuration.
- * @script:   optional: schedules this scenario can replay
+ * @script:   optional: schedules this scenario can replay; it then adds
+ *            the schedule knob
+ * @knobs:    optional: NULL-terminated list of the knobs it adds to the
+ *            knobs of every scenario
  * @setup:    allocate and reset run->priv before the threads start
  * @verdict:  fill expected/observed/anomalies of @res from the final state
  * @teardown: free run->priv
@@ -184,6 +207,7 @@ struct racelab_scenario {
 	bool (*write)(struct racelab_run *run, struct racelab_thread *t);
 	int (*validate)(const struct racelab_cfg *cfg, const char **why);
 	const struct racelab_script_ops *script;
+	const struct racelab_knob *const *knobs;
 	int (*setup)(struct racelab_run *run);
 	void (*verdict)(struct racelab_run *run, struct racelab_result *res);
 	void (*teardown)(struct racelab_run *run);

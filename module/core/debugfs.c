@@ -3,9 +3,8 @@
  * racelab control plane: debugfs knobs per scenario and /proc/racelab.
  *
  *   /sys/kernel/debug/racelab/<scenario>/{mode,threads,iterations,
- *                              duration_ms,amplifier,cpus}  knobs, 0600
- *   /sys/kernel/debug/racelab/<scenario>/schedule  a schedule to replay, 0600
- *                              (scenarios that can replay one)
+ *                              duration_ms,amplifier,cpus}  knobs, 0600,
+ *                              and the knobs the scenario adds (schedule)
  *   /sys/kernel/debug/racelab/<scenario>/run    write start|stop, read state
  *   /sys/kernel/debug/racelab/<scenario>/stats  live state and last verdict
  *   /proc/racelab                                last result of every scenario
@@ -21,10 +20,6 @@
 #include <linux/uaccess.h>
 
 #include "racelab_core.h"
-
-static const char *const racelab_knobs[] = {
-	"mode", "threads", "iterations", "duration_ms", "amplifier", "cpus",
-};
 
 static struct dentry *racelab_dir;
 static struct proc_dir_entry *racelab_proc;
@@ -193,6 +188,7 @@ static int racelab_stats_show(struct seq_file *m, void *v)
 	struct racelab_slot *slot = m->private;
 	const struct racelab_scenario *scn = slot->scn;
 	const struct racelab_mode *mode;
+	const struct racelab_knob *k;
 	const char *why = NULL;
 	char buf[256];
 	unsigned int i;
@@ -203,14 +199,12 @@ static int racelab_stats_show(struct seq_file *m, void *v)
 		   slot->busy ? "running" : "idle");
 	seq_printf(m, "next: mode=%s kind=%s", mode->name,
 		   racelab_kind_name(mode->kind));
-	for (i = 1; i < ARRAY_SIZE(racelab_knobs); i++) {
-		racelab_cfg_show(scn, &slot->cfg, racelab_knobs[i], buf,
-				 sizeof(buf));
-		seq_printf(m, " %s=%s", racelab_knobs[i], buf);
-	}
-	if (scn->script) {
-		racelab_script_show(&slot->cfg.script, buf, sizeof(buf), ',');
-		seq_printf(m, " schedule=%s", buf);
+	/* Every knob but the mode, as key=value: a value has no blank. */
+	for (i = 1; (k = racelab_knob_at(scn, i)); i++) {
+		buf[0] = '\0';
+		k->show(scn, &slot->cfg, buf, sizeof(buf));
+		strreplace(buf, ' ', ',');
+		seq_printf(m, " %s=%s", k->name, buf);
 	}
 	seq_puts(m, "\n");
 	if (racelab_cfg_validate(scn, &slot->cfg, &why))
@@ -279,6 +273,7 @@ static int racelab_proc_show(struct seq_file *m, void *v)
  */
 int racelab_debugfs_init(struct racelab_slot *slots, unsigned int nr)
 {
+	const struct racelab_knob *knob;
 	unsigned int i, k;
 
 	racelab_slots = slots;
@@ -288,11 +283,8 @@ int racelab_debugfs_init(struct racelab_slot *slots, unsigned int nr)
 		struct racelab_slot *slot = &slots[i];
 
 		slot->dir = debugfs_create_dir(slot->scn->name, racelab_dir);
-		for (k = 0; k < ARRAY_SIZE(racelab_knobs); k++)
-			debugfs_create_file(racelab_knobs[k], 0600, slot->dir,
-					    slot, &racelab_knob_fops);
-		if (slot->scn->script)
-			debugfs_create_file("schedule", 0600, slot->dir, slot,
+		for (k = 0; (knob = racelab_knob_at(slot->scn, k)); k++)
+			debugfs_create_file(knob->name, 0600, slot->dir, slot,
 					    &racelab_knob_fops);
 		debugfs_create_file("run", 0600, slot->dir, slot,
 				    &racelab_run_fops);

@@ -159,12 +159,209 @@ int racelab_cfg_validate(const struct racelab_scenario *scn,
 }
 EXPORT_SYMBOL_GPL(racelab_cfg_validate);
 
+/* The knobs, one entry each, in the style of struct kernel_param_ops. */
+
+static int racelab_mode_parse(const struct racelab_scenario *scn,
+			      struct racelab_cfg *cfg, const char *val)
+{
+	unsigned int i;
+
+	for (i = 0; i < scn->nr_modes; i++) {
+		if (!strcmp(val, scn->modes[i].name)) {
+			cfg->mode = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* Every mode, the current one in brackets, like queue/scheduler. */
+static int racelab_mode_show(const struct racelab_scenario *scn,
+			     const struct racelab_cfg *cfg, char *buf,
+			     size_t len)
+{
+	unsigned int i;
+	int n = 0;
+
+	for (i = 0; i < scn->nr_modes; i++)
+		n += scnprintf(buf + n, len - n,
+			       i == cfg->mode ? "%s[%s]" : "%s%s",
+			       i ? " " : "", scn->modes[i].name);
+	return n;
+}
+
+static int racelab_threads_parse(const struct racelab_scenario *scn,
+				 struct racelab_cfg *cfg, const char *val)
+{
+	return racelab_parse_uint(val, 1, RACELAB_MAX_THREADS, &cfg->threads);
+}
+
+static int racelab_threads_show(const struct racelab_scenario *scn,
+				const struct racelab_cfg *cfg, char *buf,
+				size_t len)
+{
+	return scnprintf(buf, len, "%u", cfg->threads);
+}
+
+static int racelab_iterations_parse(const struct racelab_scenario *scn,
+				    struct racelab_cfg *cfg, const char *val)
+{
+	unsigned long v;
+
+	if (kstrtoul(val, 10, &v) || v > RACELAB_MAX_ITERATIONS)
+		return -EINVAL;
+	cfg->iterations = v;
+	return 0;
+}
+
+static int racelab_iterations_show(const struct racelab_scenario *scn,
+				   const struct racelab_cfg *cfg, char *buf,
+				   size_t len)
+{
+	return scnprintf(buf, len, "%lu", cfg->iterations);
+}
+
+static int racelab_duration_ms_parse(const struct racelab_scenario *scn,
+				     struct racelab_cfg *cfg, const char *val)
+{
+	return racelab_parse_uint(val, 1, RACELAB_MAX_DURATION_MS,
+				  &cfg->duration_ms);
+}
+
+static int racelab_duration_ms_show(const struct racelab_scenario *scn,
+				    const struct racelab_cfg *cfg, char *buf,
+				    size_t len)
+{
+	return scnprintf(buf, len, "%u", cfg->duration_ms);
+}
+
+static int racelab_amplifier_parse(const struct racelab_scenario *scn,
+				   struct racelab_cfg *cfg, const char *val)
+{
+	return racelab_parse_amp(val, cfg);
+}
+
+static int racelab_amplifier_show(const struct racelab_scenario *scn,
+				  const struct racelab_cfg *cfg, char *buf,
+				  size_t len)
+{
+	switch (cfg->amp) {
+	case RACELAB_AMP_AUTO:
+		return scnprintf(buf, len, "auto");
+	case RACELAB_AMP_DELAY:
+		return scnprintf(buf, len, "delay:%u", cfg->amp_arg);
+	case RACELAB_AMP_SLEEP:
+		return scnprintf(buf, len, "sleep:%u", cfg->amp_arg);
+	case RACELAB_AMP_NONE:
+		break;
+	}
+	return scnprintf(buf, len, "none");
+}
+
+static int racelab_cpus_parse(const struct racelab_scenario *scn,
+			      struct racelab_cfg *cfg, const char *val)
+{
+	return racelab_parse_cpus(val, cfg);
+}
+
+static int racelab_cpus_show(const struct racelab_scenario *scn,
+			     const struct racelab_cfg *cfg, char *buf,
+			     size_t len)
+{
+	if (!cfg->pinned)
+		return scnprintf(buf, len, "any");
+	return scnprintf(buf, len, "%*pbl", cpumask_pr_args(&cfg->cpus));
+}
+
+static int racelab_schedule_parse(const struct racelab_scenario *scn,
+				  struct racelab_cfg *cfg, const char *val)
+{
+	if (!scn->script)
+		return -EINVAL;
+	if (!strcmp(val, "none")) {
+		memset(&cfg->script, 0, sizeof(cfg->script));
+		return 0;
+	}
+	return racelab_script_parse(scn->script, val, &cfg->script);
+}
+
+static int racelab_schedule_show(const struct racelab_scenario *scn,
+				 const struct racelab_cfg *cfg, char *buf,
+				 size_t len)
+{
+	return racelab_script_show(&cfg->script, buf, len, ' ');
+}
+
+#define RACELAB_KNOB(_name, _about)					\
+	{								\
+		.name = #_name, .about = _about,			\
+		.parse = racelab_##_name##_parse,			\
+		.show = racelab_##_name##_show,				\
+	}
+
+/* The knobs of every scenario, in the order stats shows them. */
+static const struct racelab_knob racelab_knobs[] = {
+	RACELAB_KNOB(mode, "the mode to run: a name from the list"),
+	RACELAB_KNOB(threads, "racing kthreads, 1-64"),
+	RACELAB_KNOB(iterations, "cap on each thread's iterations, 0: none"),
+	RACELAB_KNOB(duration_ms, "length of a run in ms, 1-600000"),
+	RACELAB_KNOB(amplifier, "race window: auto, none, delay:<ns>, sleep[:<us>]"),
+	RACELAB_KNOB(cpus, "CPUs to pin thread i to, round robin, or any"),
+};
+
+/* racelab_knob_at() gives these first, for every scenario. */
+const unsigned int racelab_nr_common_knobs = ARRAY_SIZE(racelab_knobs);
+
+/* A knob a scenario adds: a schedule to replay (it gives .script). */
+const struct racelab_knob racelab_knob_schedule =
+	RACELAB_KNOB(schedule, "a schedule to replay, thread.step,...; none: a free run");
+
+/**
+ * racelab_knob_at() - the @i-th knob of a scenario
+ * @scn: the scenario
+ * @i:   0, 1, ...: the knobs of every scenario, then those it adds
+ *
+ * Return: the knob, or NULL past the last one.
+ */
+const struct racelab_knob *racelab_knob_at(const struct racelab_scenario *scn,
+					   unsigned int i)
+{
+	unsigned int k;
+
+	if (i < ARRAY_SIZE(racelab_knobs))
+		return &racelab_knobs[i];
+	i -= ARRAY_SIZE(racelab_knobs);
+	for (k = 0; scn->knobs && scn->knobs[k]; k++)
+		if (k == i)
+			return scn->knobs[k];
+	return NULL;
+}
+EXPORT_SYMBOL_GPL(racelab_knob_at);
+
+/**
+ * racelab_knob_find() - a scenario's knob by name
+ * @scn:  the scenario
+ * @name: the knob's name
+ *
+ * Return: the knob, or NULL if the scenario has no such knob.
+ */
+const struct racelab_knob *racelab_knob_find(const struct racelab_scenario *scn,
+					     const char *name)
+{
+	const struct racelab_knob *k;
+	unsigned int i;
+
+	for (i = 0; (k = racelab_knob_at(scn, i)); i++)
+		if (!strcmp(k->name, name))
+			return k;
+	return NULL;
+}
+
 /**
  * racelab_knob_parse() - parse one knob value into a configuration
  * @scn:  the scenario
  * @cfg:  the configuration; left unchanged on error
- * @knob: knob name: mode, threads, iterations, duration_ms, amplifier, cpus,
- *        schedule (scenarios that replay schedules)
+ * @knob: knob name, one of racelab_knob_at()'s
  * @val:  the value, without trailing white space
  *
  * Only the value itself is checked. Rules that span knobs are checked by
@@ -176,51 +373,16 @@ int racelab_knob_parse(const struct racelab_scenario *scn,
 		       struct racelab_cfg *cfg, const char *knob,
 		       const char *val)
 {
+	const struct racelab_knob *k = racelab_knob_find(scn, knob);
 	struct racelab_cfg *tmp;
-	unsigned int i;
-	int err = -EINVAL;
+	int err;
 
-	if (strnlen(val, RACELAB_KNOB_MAX) >= RACELAB_KNOB_MAX)
+	if (!k || strnlen(val, RACELAB_KNOB_MAX) >= RACELAB_KNOB_MAX)
 		return -EINVAL;
 	tmp = kmemdup(cfg, sizeof(*cfg), GFP_KERNEL);
 	if (!tmp)
 		return -ENOMEM;
-
-	if (!strcmp(knob, "mode")) {
-		for (i = 0; i < scn->nr_modes; i++) {
-			if (!strcmp(val, scn->modes[i].name)) {
-				tmp->mode = i;
-				err = 0;
-				break;
-			}
-		}
-	} else if (!strcmp(knob, "threads")) {
-		err = racelab_parse_uint(val, 1, RACELAB_MAX_THREADS,
-					 &tmp->threads);
-	} else if (!strcmp(knob, "iterations")) {
-		unsigned long v;
-
-		if (!kstrtoul(val, 10, &v) && v <= RACELAB_MAX_ITERATIONS) {
-			tmp->iterations = v;
-			err = 0;
-		}
-	} else if (!strcmp(knob, "duration_ms")) {
-		err = racelab_parse_uint(val, 1, RACELAB_MAX_DURATION_MS,
-					 &tmp->duration_ms);
-	} else if (!strcmp(knob, "amplifier")) {
-		err = racelab_parse_amp(val, tmp);
-	} else if (!strcmp(knob, "cpus")) {
-		err = racelab_parse_cpus(val, tmp);
-	} else if (!strcmp(knob, "schedule") && scn->script) {
-		if (!strcmp(val, "none")) {
-			memset(&tmp->script, 0, sizeof(tmp->script));
-			err = 0;
-		} else {
-			err = racelab_script_parse(scn->script, val,
-						   &tmp->script);
-		}
-	}
-
+	err = k->parse(scn, tmp, val);
 	if (!err)
 		*cfg = *tmp;
 	kfree(tmp);
@@ -236,52 +398,15 @@ EXPORT_SYMBOL_GPL(racelab_knob_parse);
  * @buf:  output, NUL-terminated, no newline
  * @len:  size of @buf
  *
- * The mode knob lists every mode, the current one in brackets, like
- * /sys/block/<dev>/queue/scheduler.
- *
  * Return: characters written, or -EINVAL for an unknown knob.
  */
 int racelab_cfg_show(const struct racelab_scenario *scn,
 		     const struct racelab_cfg *cfg, const char *knob,
 		     char *buf, size_t len)
 {
-	unsigned int i;
-	int n = 0;
+	const struct racelab_knob *k = racelab_knob_find(scn, knob);
 
 	buf[0] = '\0';
-	if (!strcmp(knob, "mode")) {
-		for (i = 0; i < scn->nr_modes; i++)
-			n += scnprintf(buf + n, len - n,
-				       i == cfg->mode ? "%s[%s]" : "%s%s",
-				       i ? " " : "", scn->modes[i].name);
-		return n;
-	}
-	if (!strcmp(knob, "threads"))
-		return scnprintf(buf, len, "%u", cfg->threads);
-	if (!strcmp(knob, "iterations"))
-		return scnprintf(buf, len, "%lu", cfg->iterations);
-	if (!strcmp(knob, "duration_ms"))
-		return scnprintf(buf, len, "%u", cfg->duration_ms);
-	if (!strcmp(knob, "amplifier")) {
-		switch (cfg->amp) {
-		case RACELAB_AMP_AUTO:
-			return scnprintf(buf, len, "auto");
-		case RACELAB_AMP_DELAY:
-			return scnprintf(buf, len, "delay:%u", cfg->amp_arg);
-		case RACELAB_AMP_SLEEP:
-			return scnprintf(buf, len, "sleep:%u", cfg->amp_arg);
-		case RACELAB_AMP_NONE:
-			break;
-		}
-		return scnprintf(buf, len, "none");
-	}
-	if (!strcmp(knob, "schedule") && scn->script)
-		return racelab_script_show(&cfg->script, buf, len, ' ');
-	if (!strcmp(knob, "cpus")) {
-		if (!cfg->pinned)
-			return scnprintf(buf, len, "any");
-		return scnprintf(buf, len, "%*pbl", cpumask_pr_args(&cfg->cpus));
-	}
-	return -EINVAL;
+	return k ? k->show(scn, cfg, buf, len) : -EINVAL;
 }
 EXPORT_SYMBOL_GPL(racelab_cfg_show);

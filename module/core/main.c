@@ -22,29 +22,69 @@ static const struct racelab_scenario *const racelab_scenarios[] = {
 
 static struct racelab_slot racelab_slots[ARRAY_SIZE(racelab_scenarios)];
 
-static unsigned int threads = 2;
-module_param(threads, uint, 0444);
-MODULE_PARM_DESC(threads, "Default number of racing kthreads (1-64)");
+/*
+ * Every knob is a module parameter, parsed by the knob table like a debugfs
+ * write: a default for every scenario, except mode and the knobs a
+ * scenario adds, which go to the scenario named by run= only. run= runs
+ * that scenario once at load and prints its verdict, as locktorture does.
+ */
+struct racelab_param {
+	bool set;
+	char val[RACELAB_KNOB_MAX];
+};
 
-static ulong iterations;
-module_param(iterations, ulong, 0444);
-MODULE_PARM_DESC(iterations, "Default cap on the iterations of each thread (0: none)");
+static int racelab_param_set(const char *val, const struct kernel_param *kp)
+{
+	struct racelab_param *p = kp->arg;
 
-static unsigned int duration_ms = RACELAB_DEFAULT_DURATION_MS;
-module_param(duration_ms, uint, 0444);
-MODULE_PARM_DESC(duration_ms, "Default length of a run in ms (1-600000)");
+	if (strscpy(p->val, val, sizeof(p->val)) < 0)
+		return -EINVAL;
+	strim(p->val);
+	p->set = true;
+	return 0;
+}
 
-static char *amplifier = "auto";
-module_param(amplifier, charp, 0444);
-MODULE_PARM_DESC(amplifier, "Default race window amplifier: auto, none, delay:<ns>, sleep[:<us>]");
+static int racelab_param_get(char *buf, const struct kernel_param *kp)
+{
+	const struct racelab_param *p = kp->arg;
 
-static char *autorun;
-module_param(autorun, charp, 0444);
-MODULE_PARM_DESC(autorun, "Scenario to run once at load time (the verdict goes to the kernel log)");
+	return scnprintf(buf, PAGE_SIZE, "%s\n", p->set ? p->val : "");
+}
 
-static char *mode;
-module_param(mode, charp, 0444);
-MODULE_PARM_DESC(mode, "Mode of the autorun scenario");
+static const struct kernel_param_ops racelab_param_ops = {
+	.set = racelab_param_set,
+	.get = racelab_param_get,
+};
+
+#define RACELAB_PARAM(_name, _desc)					\
+	static struct racelab_param racelab_param_##_name;		\
+	module_param_cb(_name, &racelab_param_ops, &racelab_param_##_name, \
+			0444);						\
+	MODULE_PARM_DESC(_name, _desc)
+
+RACELAB_PARAM(run, "Scenario to run once at load time (the verdict goes to the kernel log)");
+RACELAB_PARAM(autorun, "Same as run= (its older name)");
+RACELAB_PARAM(mode, "Mode of the run= scenario");
+RACELAB_PARAM(threads, "Default number of racing kthreads (1-64)");
+RACELAB_PARAM(iterations, "Default cap on the iterations of each thread (0: none)");
+RACELAB_PARAM(duration_ms, "Default length of a run in ms (1-600000)");
+RACELAB_PARAM(amplifier, "Default race window amplifier: auto, none, delay:<ns>, sleep[:<us>]");
+RACELAB_PARAM(cpus, "Default CPUs to pin to (a list), or any");
+RACELAB_PARAM(schedule, "Schedule the run= scenario replays (scenarios with a schedule knob)");
+
+/* The parameter of a knob: every knob has one (checked at load). */
+static const struct kernel_param *racelab_param_of(const char *knob)
+{
+	unsigned int i;
+
+	for (i = 0; i < THIS_MODULE->num_kp; i++) {
+		const struct kernel_param *kp = &THIS_MODULE->kp[i];
+
+		if (kp->ops == &racelab_param_ops && !strcmp(kp->name, knob))
+			return kp;
+	}
+	return NULL;
+}
 
 /**
  * racelab_slot_find() - the slot of a scenario
@@ -62,6 +102,17 @@ struct racelab_slot *racelab_slot_find(const char *name)
 	return NULL;
 }
 EXPORT_SYMBOL_GPL(racelab_slot_find);
+
+/* A knob every scenario has, other than mode: a default for them all. */
+static bool racelab_param_is_default(const char *name)
+{
+	unsigned int i;
+
+	for (i = 1; i < racelab_nr_common_knobs; i++)
+		if (!strcmp(racelab_knob_at(racelab_scenarios[0], i)->name, name))
+			return true;
+	return false;
+}
 
 /*
  * A scenario that cannot run is a bug in its file: say what is missing,
@@ -82,6 +133,11 @@ static int racelab_scn_check(const struct racelab_scenario *scn)
 		       scn->name);
 		return -EINVAL;
 	}
+	if (!scn->script != !racelab_knob_find(scn, "schedule")) {
+		pr_err("scenario %s: gives .script and adds the schedule knob, or neither\n",
+		       scn->name);
+		return -EINVAL;
+	}
 	for (i = 0; i < scn->nr_modes; i++) {
 		if (!scn->modes[i].step && !scn->step && !scn->write) {
 			pr_err("scenario %s: mode %s has no step\n", scn->name,
@@ -94,49 +150,47 @@ static int racelab_scn_check(const struct racelab_scenario *scn)
 
 /*
  * Apply the module parameters to one scenario's knobs. Each is checked as
- * a value; a scenario that cannot run with the whole set (ordering wants
- * exactly two threads) refuses to start, and autorun then fails the load.
+ * a value; a scenario that cannot run with the whole set refuses to
+ * start, and run= then fails the load. Mode and the knobs a scenario
+ * adds are for the run= scenario only.
  */
-static int racelab_apply_params(struct racelab_slot *slot)
+static int racelab_apply_params(struct racelab_slot *slot, bool is_run)
 {
 	const struct racelab_scenario *scn = slot->scn;
-	struct racelab_cfg *cfg = &slot->cfg;
-	char buf[24];
+	const struct racelab_knob *k;
+	unsigned int i;
 	int err;
 
-	racelab_cfg_default(cfg);
-	snprintf(buf, sizeof(buf), "%u", threads);
-	err = racelab_knob_parse(scn, cfg, "threads", buf);
-	if (err) {
-		pr_err("threads=%u: must be 1-%d\n", threads,
-		       RACELAB_MAX_THREADS);
-		return err;
-	}
-	snprintf(buf, sizeof(buf), "%lu", iterations);
-	err = racelab_knob_parse(scn, cfg, "iterations", buf);
-	if (err) {
-		pr_err("iterations=%lu: must be 0-%lu\n", iterations,
-		       RACELAB_MAX_ITERATIONS);
-		return err;
-	}
-	snprintf(buf, sizeof(buf), "%u", duration_ms);
-	err = racelab_knob_parse(scn, cfg, "duration_ms", buf);
-	if (err) {
-		pr_err("duration_ms=%u: must be 1-%u\n", duration_ms,
-		       RACELAB_MAX_DURATION_MS);
-		return err;
-	}
-	err = racelab_knob_parse(scn, cfg, "amplifier", amplifier);
-	if (err) {
-		pr_err("amplifier=%s: want auto, none, delay:1-%u or sleep[:1-%u]\n",
-		       amplifier, RACELAB_MAX_DELAY_NS, RACELAB_MAX_SLEEP_US);
-		return err;
-	}
-	if (autorun && mode && !strcmp(autorun, scn->name)) {
-		err = racelab_knob_parse(scn, cfg, "mode", mode);
+	racelab_cfg_default(&slot->cfg);
+	for (i = 0; (k = racelab_knob_at(scn, i)); i++) {
+		const struct kernel_param *kp = racelab_param_of(k->name);
+		const struct racelab_param *p;
+
+		if (!kp) {
+			pr_err("knob %s has no module parameter\n", k->name);
+			return -EINVAL;
+		}
+		p = kp->arg;
+		if (!p->set || (!is_run && !racelab_param_is_default(k->name)))
+			continue;
+		err = racelab_knob_parse(scn, &slot->cfg, k->name, p->val);
 		if (err) {
-			pr_err("mode=%s: not a mode of %s\n", mode, scn->name);
+			pr_err("%s=%s: not a value of %s for %s (%s)\n", k->name,
+			       p->val, k->name, scn->name, k->about);
 			return err;
+		}
+	}
+	/* A knob the run= scenario does not have is an error, not a no-op. */
+	for (i = 0; is_run && i < THIS_MODULE->num_kp; i++) {
+		const struct kernel_param *kp = &THIS_MODULE->kp[i];
+		const struct racelab_param *p = kp->arg;
+
+		if (kp->ops == &racelab_param_ops && p->set &&
+		    kp->arg != &racelab_param_run &&
+		    kp->arg != &racelab_param_autorun &&
+		    !racelab_knob_find(scn, kp->name)) {
+			pr_err("%s=: %s has no such knob\n", kp->name, scn->name);
+			return -EINVAL;
 		}
 	}
 	return 0;
@@ -145,21 +199,29 @@ static int racelab_apply_params(struct racelab_slot *slot)
 static int __init racelab_init(void)
 {
 	struct racelab_slot *run_slot = NULL;
+	const struct racelab_param *run;
 	unsigned int i;
 	int err;
 
 	/* Refuse bad parameters before anything is created. */
-	if (autorun) {
-		for (i = 0; i < ARRAY_SIZE(racelab_scenarios); i++)
-			if (!strcmp(racelab_scenarios[i]->name, autorun))
-				run_slot = &racelab_slots[i];
-		if (!run_slot) {
-			pr_err("autorun=%s: no such scenario\n", autorun);
+	run = racelab_param_run.set ? &racelab_param_run :
+	      racelab_param_autorun.set ? &racelab_param_autorun : NULL;
+	for (i = 0; run && i < ARRAY_SIZE(racelab_scenarios); i++)
+		if (!strcmp(racelab_scenarios[i]->name, run->val))
+			run_slot = &racelab_slots[i];
+	if (run && !run_slot) {
+		pr_err("run=%s: no such scenario\n", run->val);
+		return -EINVAL;
+	}
+	for (i = 0; !run && i < THIS_MODULE->num_kp; i++) {
+		const struct kernel_param *kp = &THIS_MODULE->kp[i];
+		const struct racelab_param *p = kp->arg;
+
+		if (kp->ops == &racelab_param_ops && p->set &&
+		    !racelab_param_is_default(kp->name)) {
+			pr_err("%s= needs run=<scenario>\n", kp->name);
 			return -EINVAL;
 		}
-	} else if (mode) {
-		pr_err("mode= needs autorun=<scenario>\n");
-		return -EINVAL;
 	}
 
 	for (i = 0; i < ARRAY_SIZE(racelab_slots); i++) {
@@ -171,7 +233,7 @@ static int __init racelab_init(void)
 		slot->scn = racelab_scenarios[i];
 		mutex_init(&slot->lock);
 		INIT_WORK(&slot->work, racelab_run_work);
-		err = racelab_apply_params(slot);
+		err = racelab_apply_params(slot, slot == run_slot);
 		if (err)
 			return err;
 	}
@@ -182,8 +244,8 @@ static int __init racelab_init(void)
 	if (run_slot) {
 		err = racelab_start_async(run_slot);
 		if (err) {
-			pr_err("autorun=%s: the scenario refuses its configuration (%d)\n",
-			       autorun, err);
+			pr_err("run=%s: the scenario refuses its configuration (%d)\n",
+			       run->val, err);
 			racelab_debugfs_exit();
 			return err;
 		}

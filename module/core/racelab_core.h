@@ -66,6 +66,11 @@ int racelab_claim(struct racelab_slot *slot);
 void racelab_release(struct racelab_slot *slot,
 		     const struct racelab_result *res);
 void racelab_abort(struct racelab_slot *slot);
+extern const unsigned int racelab_nr_common_knobs;
+const struct racelab_knob *racelab_knob_at(const struct racelab_scenario *scn,
+					   unsigned int i);
+const struct racelab_knob *racelab_knob_find(const struct racelab_scenario *scn,
+					     const char *name);
 int racelab_cfg_show(const struct racelab_scenario *scn,
 		     const struct racelab_cfg *cfg, const char *knob,
 		     char *buf, size_t len);

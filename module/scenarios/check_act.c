@@ -353,6 +353,9 @@ const struct racelab_scenario racelab_check_act_scenario = {
 	.name = "check-then-act",
 	.about = "two ATMs, one account; two passengers, one seat",
 	.script = &ca_script,
+	.knobs = (const struct racelab_knob *const[]) {
+		&racelab_knob_schedule, NULL,
+	},
 	.modes = ca_modes,
 	.nr_modes = ARRAY_SIZE(ca_modes),
 	.step = ca_step,

@@ -295,6 +295,9 @@ const struct racelab_scenario racelab_counter_scenario = {
 	.name = "counter",
 	.about = "lost update: concurrent counter++",
 	.script = &counter_script,
+	.knobs = (const struct racelab_knob *const[]) {
+		&racelab_knob_schedule, NULL,
+	},
 	.modes = counter_modes,
 	.nr_modes = ARRAY_SIZE(counter_modes),
 	.step = counter_step,
