@@ -66,6 +66,40 @@ enum racelab_amp {
 /* Mode flags. */
 #define RACELAB_MODE_ATOMIC_WINDOW	BIT(0)	/* window runs in atomic context */
 #define RACELAB_MODE_SERIAL_WINDOW	BIT(1)	/* one lock held across windows */
+#define RACELAB_MODE_EXPERIMENT		BIT(2)	/* a detector experiment: one per boot */
+#define RACELAB_MODE_LOCKDEP_OFF	BIT(3)	/* its lockdep report turns lockdep off */
+
+/* Where a racy mode cannot show its race: it is not asked to, there. */
+#define RACELAB_HIDDEN_TSO	BIT(0)	/* x86-TSO keeps the order it needs */
+#define RACELAB_HIDDEN_KCSAN	BIT(1)	/* KCSAN's barriers drain the window */
+
+/* The detectors the lab runs. */
+enum racelab_detector {
+	RACELAB_KCSAN,
+	RACELAB_LOCKDEP,
+	RACELAB_KASAN,
+	RACELAB_NR_DETECTORS,
+};
+
+/* What a detector must say of a mode's runs. */
+enum racelab_says {
+	RACELAB_NOT_ASKED,	/* nothing either way (a fixed mode: silent) */
+	RACELAB_REPORTS,	/* a report, with the names it must contain */
+	RACELAB_SILENT,		/* silence, while the invariant still breaks */
+};
+
+/**
+ * struct racelab_expect - what one detector must say of a mode
+ * @says:  RACELAB_REPORTS or RACELAB_SILENT; RACELAB_NOT_ASKED by default
+ * @names: with RACELAB_REPORTS, what the report must contain, '|'
+ *         separated: KCSAN names one of these functions on each side (the
+ *         mode's own noinline functions); lockdep prints its header and
+ *         every lock name given
+ */
+struct racelab_expect {
+	enum racelab_says says;
+	const char *names;
+};
 
 /* Scenario flags. */
 #define RACELAB_SCN_PIN		BIT(0)	/* pin thread i to online CPU i by default */
@@ -88,6 +122,8 @@ struct racelab_thread;
  * @auto_amp: the window amplifier=auto gives this mode: a race too narrow
  *         to show reliably gets a wider window by design
  * @auto_arg: its argument (ns for a delay)
+ * @hidden: RACELAB_HIDDEN_* where this racy mode cannot show its race
+ * @expect: per detector (RACELAB_KCSAN...), what it must say of this mode
  */
 struct racelab_mode {
 	const char *name;
@@ -98,7 +134,29 @@ struct racelab_mode {
 	const void *ops;
 	enum racelab_amp auto_amp;
 	unsigned int auto_arg;
+	unsigned int hidden;
+	struct racelab_expect expect[RACELAB_NR_DETECTORS];
 };
+
+/**
+ * struct racelab_plan - one run the tests hold every mode to
+ * @amplifier:   the amplifier knob's value for it
+ * @duration_ms: run length; 0: RACELAB_PLAN_MS
+ * @racy_cpus:   fewest CPUs on which its racy modes are asked to show the
+ *               race (1, or 2 where one CPU shows it too slowly); fixed
+ *               modes must be exact everywhere
+ */
+struct racelab_plan {
+	const char *amplifier;
+	unsigned int duration_ms;
+	unsigned int racy_cpus;
+};
+
+#define RACELAB_PLAN_MS		300	/* a test run, unless a plan says */
+
+/* A scenario's test plans: RACELAB_PLANS({ "auto", 0, 1 }, ...). */
+#define RACELAB_PLANS(...)						\
+	((const struct racelab_plan[]) { __VA_ARGS__, { NULL } })
 
 /**
  * struct racelab_result - outcome of one run, as printed in a verdict line
@@ -185,6 +243,14 @@ extern const struct racelab_knob racelab_knob_schedule;
  * @write:    one write, by thread 0, for as long as any reader reads (the
  *            readers decide the run's length), as rcutorture's writer.
  *            Returns false if it cannot go on.
+ * @plans:    the runs the tests hold every mode to (RACELAB_PLANS())
+ * @one_cpu_amplifier: the window its races need on one CPU, for the demo
+ *            and the bench there; NULL: "delay:1000"
+ * @detect_amplifier: the amplifier detector tests run it with; NULL:
+ *            "delay:1000"
+ * @min_cpus: CPUs it needs at least (0: 1)
+ * @demo_compare: a verdict key the demo compares across the modes (their
+ *            ns_per_op), for scenarios that measure rather than race
  * @validate: optional: refuse a configuration the scenario cannot run
  *            (-EINVAL, with the reason in *why), on top of the generic
  *            rules. Called at start, on the whole configuration.
@@ -208,6 +274,11 @@ struct racelab_scenario {
 	int (*validate)(const struct racelab_cfg *cfg, const char **why);
 	const struct racelab_script_ops *script;
 	const struct racelab_knob *const *knobs;
+	const struct racelab_plan *plans;
+	const char *one_cpu_amplifier;
+	const char *detect_amplifier;
+	unsigned int min_cpus;
+	const char *demo_compare;
 	int (*setup)(struct racelab_run *run);
 	void (*verdict)(struct racelab_run *run, struct racelab_result *res);
 	void (*teardown)(struct racelab_run *run);

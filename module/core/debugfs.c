@@ -7,6 +7,8 @@
  *                              and the knobs the scenario adds (schedule)
  *   /sys/kernel/debug/racelab/<scenario>/run    write start|stop, read state
  *   /sys/kernel/debug/racelab/<scenario>/stats  live state and last verdict
+ *   /sys/kernel/debug/racelab/<scenario>/plan   what the scenario declares:
+ *                              modes, test plans, detector expectations
  *   /proc/racelab                                last result of every scenario
  *
  * Every access to a slot's configuration and result happens under its
@@ -222,6 +224,94 @@ static int racelab_stats_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(racelab_stats);
 
+static const char *const racelab_detector_names[RACELAB_NR_DETECTORS] = {
+	[RACELAB_KCSAN] = "kcsan",
+	[RACELAB_LOCKDEP] = "lockdep",
+	[RACELAB_KASAN] = "kasan",
+};
+
+static const char *racelab_says_name(const struct racelab_mode *mode,
+				     enum racelab_detector d)
+{
+	if (mode->kind == RACELAB_FIXED)
+		return "silent";
+	switch (mode->expect[d].says) {
+	case RACELAB_REPORTS:
+		return "reports";
+	case RACELAB_SILENT:
+		return "silent";
+	case RACELAB_NOT_ASKED:
+		break;
+	}
+	return "not-asked";
+}
+
+static void racelab_mode_plan(struct seq_file *m,
+			      const struct racelab_scenario *scn,
+			      const struct racelab_mode *mode)
+{
+	enum racelab_detector d;
+	const char *why;
+	char amp[32];
+
+	racelab_amp_name(mode->auto_amp, mode->auto_arg, amp, sizeof(amp));
+	seq_printf(m, "mode name=%s kind=%s window=%s auto_amplifier=%s experiment=%s lockdep_off=%s shows_here=%s why_not=%s",
+		   mode->name, racelab_kind_name(mode->kind),
+		   (mode->flags & RACELAB_MODE_ATOMIC_WINDOW) ?
+		   ((mode->flags & RACELAB_MODE_SERIAL_WINDOW) ?
+		    "atomic,serial" : "atomic") :
+		   ((mode->flags & RACELAB_MODE_SERIAL_WINDOW) ?
+		    "serial" : "plain"), amp,
+		   (mode->flags & RACELAB_MODE_EXPERIMENT) ? "yes" : "no",
+		   (mode->flags & RACELAB_MODE_LOCKDEP_OFF) ? "yes" : "no",
+		   racelab_mode_shows_here(mode, &why) ? "yes" : "no", why);
+	for (d = 0; d < RACELAB_NR_DETECTORS; d++)
+		seq_printf(m, " %s=%s", racelab_detector_names[d],
+			   racelab_says_name(mode, d));
+	seq_printf(m, " about=%s\n", mode->about);
+	/* What a report of it names: it must (reports), or it may. */
+	for (d = 0; d < RACELAB_NR_DETECTORS; d++)
+		if (mode->kind != RACELAB_FIXED && mode->expect[d].names)
+			seq_printf(m, "report mode=%s detector=%s must=%s names=%s\n",
+				   mode->name, racelab_detector_names[d],
+				   mode->expect[d].says == RACELAB_REPORTS ?
+				   "yes" : "no", mode->expect[d].names);
+}
+
+/*
+ * racelab/<scenario>/plan: everything the tests, the demo and the lab need
+ * to know of a scenario, as the scenario declares it. One record per
+ * line, its type first, then key=value pairs without blanks, except
+ * about= and names=, which run to the end of their line.
+ */
+static int racelab_plan_show(struct seq_file *m, void *v)
+{
+	const struct racelab_scenario *scn =
+		((struct racelab_slot *)m->private)->scn;
+	const struct racelab_plan *p;
+	const struct racelab_knob *k;
+	unsigned int i;
+
+	seq_printf(m, "scenario name=%s modes=%u min_cpus=%u max_threads=%d reader_writer=%s one_cpu_amplifier=%s detect_amplifier=%s demo_compare=%s about=%s\n",
+		   scn->name, scn->nr_modes, scn->min_cpus ?: 1,
+		   RACELAB_MAX_THREADS, scn->write ? "yes" : "no",
+		   scn->one_cpu_amplifier ?: "delay:1000",
+		   scn->detect_amplifier ?: "delay:1000",
+		   scn->demo_compare ?: "-", scn->about);
+	seq_puts(m, "knobs names=");
+	for (i = 0; (k = racelab_knob_at(scn, i)); i++)
+		seq_printf(m, "%s%s", i ? "," : "", k->name);
+	seq_puts(m, "\n");
+	for (p = scn->plans; p && p->amplifier; p++)
+		seq_printf(m, "plan amplifier=%s duration_ms=%u racy_cpus=%u\n",
+			   p->amplifier, p->duration_ms ?: RACELAB_PLAN_MS,
+			   p->racy_cpus ?: 1);
+	for (i = 0; i < scn->nr_modes; i++)
+		racelab_mode_plan(m, scn, &scn->modes[i]);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(racelab_plan);
+
 static void racelab_modes_show(struct seq_file *m,
 			       const struct racelab_scenario *scn)
 {
@@ -290,6 +380,8 @@ int racelab_debugfs_init(struct racelab_slot *slots, unsigned int nr)
 				    &racelab_run_fops);
 		debugfs_create_file("stats", 0400, slot->dir, slot,
 				    &racelab_stats_fops);
+		debugfs_create_file("plan", 0444, slot->dir, slot,
+				    &racelab_plan_fops);
 	}
 	racelab_proc = proc_create_single("racelab", 0444, NULL,
 					  racelab_proc_show);

@@ -141,6 +141,32 @@ static int racelab_cfg_check(const struct racelab_scenario *scn,
 }
 
 /**
+ * racelab_mode_shows_here() - can this mode show its race on this kernel?
+ * @mode: the mode
+ * @why:  set to why not ("fixed", "x86-tso", "kcsan-barriers"), or "-"
+ *
+ * Return: true for a racy or broken-fix mode that can show its race here.
+ */
+bool racelab_mode_shows_here(const struct racelab_mode *mode, const char **why)
+{
+	*why = "-";
+	if (mode->kind == RACELAB_FIXED) {
+		*why = "fixed";
+		return false;
+	}
+	if ((mode->hidden & RACELAB_HIDDEN_TSO) && IS_ENABLED(CONFIG_X86)) {
+		*why = "x86-tso";
+		return false;
+	}
+	if ((mode->hidden & RACELAB_HIDDEN_KCSAN) && IS_ENABLED(CONFIG_KCSAN)) {
+		*why = "kcsan-barriers";
+		return false;
+	}
+	return true;
+}
+EXPORT_SYMBOL_GPL(racelab_mode_shows_here);
+
+/**
  * racelab_cfg_validate() - check a whole configuration before a run
  * @scn: the scenario it is for
  * @cfg: the configuration
@@ -241,21 +267,36 @@ static int racelab_amplifier_parse(const struct racelab_scenario *scn,
 	return racelab_parse_amp(val, cfg);
 }
 
-static int racelab_amplifier_show(const struct racelab_scenario *scn,
-				  const struct racelab_cfg *cfg, char *buf,
-				  size_t len)
+/**
+ * racelab_amp_name() - an amplifier as the amplifier knob writes it
+ * @amp: the amplifier
+ * @arg: its argument
+ * @buf: output, NUL-terminated
+ * @len: size of @buf
+ *
+ * Return: characters written.
+ */
+int racelab_amp_name(enum racelab_amp amp, unsigned int arg, char *buf,
+		     size_t len)
 {
-	switch (cfg->amp) {
+	switch (amp) {
 	case RACELAB_AMP_AUTO:
 		return scnprintf(buf, len, "auto");
 	case RACELAB_AMP_DELAY:
-		return scnprintf(buf, len, "delay:%u", cfg->amp_arg);
+		return scnprintf(buf, len, "delay:%u", arg);
 	case RACELAB_AMP_SLEEP:
-		return scnprintf(buf, len, "sleep:%u", cfg->amp_arg);
+		return scnprintf(buf, len, "sleep:%u", arg);
 	case RACELAB_AMP_NONE:
 		break;
 	}
 	return scnprintf(buf, len, "none");
+}
+
+static int racelab_amplifier_show(const struct racelab_scenario *scn,
+				  const struct racelab_cfg *cfg, char *buf,
+				  size_t len)
+{
+	return racelab_amp_name(cfg->amp, cfg->amp_arg, buf, len);
 }
 
 static int racelab_cpus_parse(const struct racelab_scenario *scn,

@@ -71,6 +71,9 @@ const struct racelab_knob *racelab_knob_at(const struct racelab_scenario *scn,
 					   unsigned int i);
 const struct racelab_knob *racelab_knob_find(const struct racelab_scenario *scn,
 					     const char *name);
+int racelab_amp_name(enum racelab_amp amp, unsigned int arg, char *buf,
+		     size_t len);
+bool racelab_mode_shows_here(const struct racelab_mode *mode, const char **why);
 int racelab_cfg_show(const struct racelab_scenario *scn,
 		     const struct racelab_cfg *cfg, const char *knob,
 		     char *buf, size_t len);

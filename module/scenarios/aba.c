@@ -249,6 +249,7 @@ const struct racelab_scenario racelab_aba_scenario = {
 	.about = "ABA on a compare-and-swap stack",
 	.modes = aba_modes,
 	.nr_modes = ARRAY_SIZE(aba_modes),
+	.plans = RACELAB_PLANS({ "auto" }, { "delay:1000" }),
 	.step = aba_step,
 	.setup = aba_setup,
 	.verdict = aba_verdict,

@@ -225,6 +225,10 @@ static const struct racelab_mode ca_modes[] = {
 		},
 		/* Unamplified it showed in 18 of 20 one-second runs. */
 		.auto_amp = RACELAB_AMP_DELAY, .auto_arg = 1000,
+		.expect[RACELAB_KCSAN] = {
+			.says = RACELAB_REPORTS,
+			.names = "ca_none_take|ca_none_give",
+		},
 	},
 	{
 		.name = "split-lock", .kind = RACELAB_BROKEN_FIX,
@@ -235,6 +239,7 @@ static const struct racelab_mode ca_modes[] = {
 		},
 		/* Unamplified: 0-15 anomalies a second on 6.1-rt. */
 		.auto_amp = RACELAB_AMP_DELAY, .auto_arg = 1000,
+		.expect[RACELAB_KCSAN] = { .says = RACELAB_SILENT },
 	},
 	{
 		.name = "spinlock", .kind = RACELAB_FIXED,
@@ -358,6 +363,9 @@ const struct racelab_scenario racelab_check_act_scenario = {
 	},
 	.modes = ca_modes,
 	.nr_modes = ARRAY_SIZE(ca_modes),
+	/* One CPU shows the unamplified check-then-act too slowly. */
+	.plans = RACELAB_PLANS({ "auto", .racy_cpus = 2 }, { "none", .racy_cpus = 2 },
+			       { "delay:1000" }, { "sleep" }),
 	.step = ca_step,
 	.setup = ca_setup,
 	.verdict = ca_verdict,

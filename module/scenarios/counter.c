@@ -156,6 +156,10 @@ static const struct racelab_mode counter_modes[] = {
 		.ops = &(const struct counter_ops) {
 			.inc = counter_none_inc, .total = counter_plain_total,
 		},
+		.expect[RACELAB_KCSAN] = {
+			.says = RACELAB_REPORTS,
+			.names = "counter_none_inc",
+		},
 	},
 	{
 		.name = "lock-per-thread", .kind = RACELAB_BROKEN_FIX,
@@ -163,6 +167,10 @@ static const struct racelab_mode counter_modes[] = {
 		.ops = &(const struct counter_ops) {
 			.inc = counter_lock_per_thread_inc,
 			.total = counter_plain_total,
+		},
+		.expect[RACELAB_KCSAN] = {
+			.says = RACELAB_REPORTS,
+			.names = "counter_lock_per_thread_inc",
 		},
 	},
 	{
@@ -172,6 +180,7 @@ static const struct racelab_mode counter_modes[] = {
 			.inc = counter_atomic_read_set_inc,
 			.total = counter_atomic_total,
 		},
+		.expect[RACELAB_KCSAN] = { .says = RACELAB_SILENT },
 	},
 	{
 		.name = "spinlock", .kind = RACELAB_FIXED,
@@ -300,6 +309,9 @@ const struct racelab_scenario racelab_counter_scenario = {
 	},
 	.modes = counter_modes,
 	.nr_modes = ARRAY_SIZE(counter_modes),
+	.plans = RACELAB_PLANS({ "auto" }, { "none" }, { "delay:1000" },
+			       { "sleep" }),
+	.detect_amplifier = "none",
 	.step = counter_step,
 	.setup = counter_setup,
 	.verdict = counter_verdict,

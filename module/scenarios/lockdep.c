@@ -237,46 +237,75 @@ static const struct racelab_mode ld_modes[] = {
 		.name = "abba", .kind = RACELAB_RACY,
 		.about = "A->B then B->A, one after the other: a possible deadlock",
 		.step = ld_abba_step,
+		.expect[RACELAB_LOCKDEP] = {
+			.says = RACELAB_REPORTS,
+			.names = "possible circular locking dependency detected|racelab_lock_A|racelab_lock_B",
+		},
+		.flags = RACELAB_MODE_EXPERIMENT | RACELAB_MODE_LOCKDEP_OFF,
 	},
 	[LD_ORDERED] = {
 		.name = "ordered", .kind = RACELAB_FIXED,
 		.about = "always A then B",
 		.step = ld_ordered_step,
+		.flags = RACELAB_MODE_EXPERIMENT,
 	},
 	[LD_IRQ_UNSAFE] = {
 		.name = "irq-unsafe", .kind = RACELAB_RACY,
 		.about = "spin_lock() in process context, the same lock in hardirq",
 		.step = ld_irq_unsafe_step,
+		.expect[RACELAB_LOCKDEP] = {
+			.says = RACELAB_REPORTS,
+			.names = "inconsistent lock state|{HARDIRQ-ON-W} -> {IN-HARDIRQ-W}|racelab_irq_lock",
+		},
+		.flags = RACELAB_MODE_EXPERIMENT | RACELAB_MODE_LOCKDEP_OFF,
 	},
 	[LD_IRQSAVE] = {
 		.name = "irqsave", .kind = RACELAB_FIXED,
 		.about = "spin_lock_irqsave() in process context",
 		.step = ld_irqsave_step,
+		.flags = RACELAB_MODE_EXPERIMENT,
 	},
 	[LD_SLEEP_IN_ATOMIC] = {
 		.name = "sleep-in-atomic", .kind = RACELAB_RACY,
 		.about = "might_sleep() under a spinlock",
 		.step = ld_sleep_in_atomic_step,
+		.expect[RACELAB_LOCKDEP] = {
+			.says = RACELAB_REPORTS,
+			.names = "BUG: sleeping function called from invalid context",
+		},
+		.flags = RACELAB_MODE_EXPERIMENT,
 	},
 	[LD_SLEEP_OUTSIDE] = {
 		.name = "sleep-outside", .kind = RACELAB_FIXED,
 		.about = "might_sleep() before the spinlock is taken",
 		.step = ld_sleep_outside_step,
+		.flags = RACELAB_MODE_EXPERIMENT,
 	},
 	[LD_RCU_OUTSIDE] = {
 		.name = "rcu-outside-reader", .kind = RACELAB_RACY,
 		.about = "rcu_dereference() outside rcu_read_lock()",
 		.step = ld_rcu_outside_step,
+		.expect[RACELAB_LOCKDEP] = {
+			.says = RACELAB_REPORTS,
+			.names = "WARNING: suspicious RCU usage",
+		},
+		.flags = RACELAB_MODE_EXPERIMENT,
 	},
 	[LD_RCU_READER] = {
 		.name = "rcu-reader", .kind = RACELAB_FIXED,
 		.about = "rcu_dereference() inside rcu_read_lock(), _protected() under the lock",
 		.step = ld_rcu_reader_step,
+		.flags = RACELAB_MODE_EXPERIMENT,
 	},
 	[LD_REAL_DEADLOCK] = {
 		.name = "real-deadlock", .kind = RACELAB_RACY,
 		.about = "two threads deadlock on AB-BA until the time limit stops them",
 		.step = ld_real_deadlock_step,
+		.expect[RACELAB_LOCKDEP] = {
+			.says = RACELAB_REPORTS,
+			.names = "possible circular locking dependency detected|racelab_lock_A|racelab_lock_B",
+		},
+		.flags = RACELAB_MODE_EXPERIMENT | RACELAB_MODE_LOCKDEP_OFF,
 	},
 };
 
@@ -374,6 +403,7 @@ const struct racelab_scenario racelab_lockdep_scenario = {
 	.about = "lock-debugging experiments, one per boot",
 	.modes = ld_modes,
 	.nr_modes = ARRAY_SIZE(ld_modes),
+	.detect_amplifier = "none",
 	.validate = ld_validate,
 	.setup = ld_setup,
 	.verdict = ld_verdict,

@@ -181,6 +181,7 @@ static const struct racelab_mode ord_modes[] = {
 			.body = { sb_plain_0, sb_plain_1 },
 			.forbidden = ORD_SB_FORBIDDEN,
 		},
+		.hidden = RACELAB_HIDDEN_KCSAN,
 	},
 	{
 		.name = "sb-mb", .kind = RACELAB_FIXED,
@@ -197,6 +198,7 @@ static const struct racelab_mode ord_modes[] = {
 			.body = { mp_plain_0, mp_plain_1 },
 			.forbidden = ORD_MP_FORBIDDEN,
 		},
+		.hidden = RACELAB_HIDDEN_TSO,
 	},
 	{
 		.name = "mp-wmb-rmb", .kind = RACELAB_FIXED,
@@ -268,6 +270,10 @@ const struct racelab_scenario racelab_ordering_scenario = {
 	.flags = RACELAB_SCN_PIN,
 	.modes = ord_modes,
 	.nr_modes = ARRAY_SIZE(ord_modes),
+	.plans = RACELAB_PLANS({ "auto", .racy_cpus = 2 }),
+	.one_cpu_amplifier = "auto",
+	.detect_amplifier = "auto",
+	.min_cpus = 2,
 	.step = ord_step,
 	.validate = ord_validate,
 	.setup = ord_setup,

@@ -292,6 +292,10 @@ static const struct racelab_mode rl_modes[] = {
 		},
 		/* Narrow on every kernel: widen the reader's look at an entry. */
 		.auto_amp = RACELAB_AMP_DELAY, .auto_arg = 1000,
+		.expect[RACELAB_KCSAN] = {
+			.says = RACELAB_REPORTS,
+			.names = "rl_in_place_write|rl_walk_rcu",
+		},
 	},
 	{
 		.name = "free-too-early", .kind = RACELAB_BROKEN_FIX,
@@ -302,6 +306,10 @@ static const struct racelab_mode rl_modes[] = {
 		},
 		/* Narrow on every kernel: widen the reader's look at an entry. */
 		.auto_amp = RACELAB_AMP_DELAY, .auto_arg = 1000,
+		.expect[RACELAB_KCSAN] = {
+			.says = RACELAB_NOT_ASKED,
+			.names = "rl_free_too_early_poison|rl_walk_rcu",
+		},
 	},
 	{
 		.name = "rcu", .kind = RACELAB_FIXED,
@@ -382,6 +390,9 @@ const struct racelab_scenario racelab_rcu_list_scenario = {
 	.about = "readers walk a list while a writer adds and removes entries",
 	.modes = rl_modes,
 	.nr_modes = ARRAY_SIZE(rl_modes),
+	/* Unamplified on one CPU: 12 s, 109 runs to show (README, Figures). */
+	.plans = RACELAB_PLANS({ "auto" }, { "none", .racy_cpus = 2 },
+			       { "delay:1000" }),
 	.read = rl_read,
 	.write = rl_write,
 	.setup = rl_setup,

@@ -256,6 +256,10 @@ static const struct racelab_mode rp_modes[] = {
 		.ops = &(const struct rp_ops) {
 			.read = rp_rcu_read, .write = rp_in_place_write,
 		},
+		.expect[RACELAB_KCSAN] = {
+			.says = RACELAB_REPORTS,
+			.names = "rp_in_place_write|rp_rcu_read",
+		},
 	},
 	{
 		.name = "free-too-early", .kind = RACELAB_BROKEN_FIX,
@@ -266,6 +270,10 @@ static const struct racelab_mode rp_modes[] = {
 		},
 		/* A reader must still hold the old object: widen its read. */
 		.auto_amp = RACELAB_AMP_DELAY, .auto_arg = 1000,
+		.expect[RACELAB_KCSAN] = {
+			.says = RACELAB_REPORTS,
+			.names = "rp_free_too_early_poison|rp_rcu_read",
+		},
 	},
 	{
 		.name = "rwlock", .kind = RACELAB_FIXED,
@@ -357,6 +365,7 @@ const struct racelab_scenario racelab_rcu_pointer_scenario = {
 	.about = "a shared object replaced while readers use it",
 	.modes = rp_modes,
 	.nr_modes = ARRAY_SIZE(rp_modes),
+	.plans = RACELAB_PLANS({ "auto" }, { "none" }, { "delay:1000" }),
 	.read = rp_read,
 	.write = rp_write,
 	.setup = rp_setup,

@@ -207,6 +207,10 @@ static const struct racelab_mode tr_modes[] = {
 		.ops = &(const struct tr_ops) {
 			.write = tr_none_write, .read = tr_none_read,
 		},
+		.expect[RACELAB_KCSAN] = {
+			.says = RACELAB_REPORTS,
+			.names = "tr_none_write|tr_none_read",
+		},
 	},
 	{
 		.name = "seqcount-broken", .kind = RACELAB_BROKEN_FIX,
@@ -217,6 +221,7 @@ static const struct racelab_mode tr_modes[] = {
 		},
 		/* It tears only when a write starts mid-read: widen the read. */
 		.auto_amp = RACELAB_AMP_DELAY, .auto_arg = 1000,
+		.expect[RACELAB_KCSAN] = { .says = RACELAB_SILENT },
 	},
 	{
 		.name = "spinlock", .kind = RACELAB_FIXED,
@@ -293,6 +298,9 @@ const struct racelab_scenario racelab_torn_read_scenario = {
 	.about = "a transfer between accounts read half-way",
 	.modes = tr_modes,
 	.nr_modes = ARRAY_SIZE(tr_modes),
+	/* Unamplified on one CPU: 23 s, 43 runs to show (README, Figures). */
+	.plans = RACELAB_PLANS({ "auto", .racy_cpus = 2 }, { "none", .racy_cpus = 2 },
+			       { "delay:1000" }),
 	.read = tr_read,
 	.write = tr_write,
 	.setup = tr_setup,
