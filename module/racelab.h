@@ -103,6 +103,7 @@ struct racelab_expect {
 
 /* Scenario flags. */
 #define RACELAB_SCN_PIN		BIT(0)	/* pin thread i to online CPU i by default */
+#define RACELAB_SCN_NO_AMP	BIT(1)	/* takes no amplifier: its window is fixed */
 
 struct racelab_cfg;
 struct racelab_run;
@@ -249,6 +250,8 @@ extern const struct racelab_knob racelab_knob_schedule;
  * @detect_amplifier: the amplifier detector tests run it with; NULL:
  *            "delay:1000"
  * @min_cpus: CPUs it needs at least (0: 1)
+ * @min_threads: threads it needs at least (0: 1; 2 for reader/writer)
+ * @max_threads: threads it takes at most (0: RACELAB_MAX_THREADS)
  * @demo_compare: a verdict key the demo compares across the modes (their
  *            ns_per_op), for scenarios that measure rather than race
  * @validate: optional: refuse a configuration the scenario cannot run
@@ -278,6 +281,8 @@ struct racelab_scenario {
 	const char *one_cpu_amplifier;
 	const char *detect_amplifier;
 	unsigned int min_cpus;
+	unsigned int min_threads;
+	unsigned int max_threads;
 	const char *demo_compare;
 	int (*setup)(struct racelab_run *run);
 	void (*verdict)(struct racelab_run *run, struct racelab_result *res);

@@ -292,9 +292,11 @@ static int racelab_plan_show(struct seq_file *m, void *v)
 	const struct racelab_knob *k;
 	unsigned int i;
 
-	seq_printf(m, "scenario name=%s modes=%u min_cpus=%u max_threads=%d reader_writer=%s one_cpu_amplifier=%s detect_amplifier=%s demo_compare=%s about=%s\n",
-		   scn->name, scn->nr_modes, scn->min_cpus ?: 1,
-		   RACELAB_MAX_THREADS, scn->write ? "yes" : "no",
+	seq_printf(m, "scenario name=%s modes=%u min_cpus=%u min_threads=%u max_threads=%u reader_writer=%s amplifier=%s one_cpu_amplifier=%s detect_amplifier=%s demo_compare=%s about=%s\n",
+		   scn->name, scn->nr_modes, racelab_min_cpus(scn),
+		   racelab_min_threads(scn), racelab_max_threads(scn),
+		   scn->write ? "yes" : "no",
+		   (scn->flags & RACELAB_SCN_NO_AMP) ? "none-only" : "any",
 		   scn->one_cpu_amplifier ?: "delay:1000",
 		   scn->detect_amplifier ?: "delay:1000",
 		   scn->demo_compare ?: "-", scn->about);
@@ -302,6 +304,10 @@ static int racelab_plan_show(struct seq_file *m, void *v)
 	for (i = 0; (k = racelab_knob_at(scn, i)); i++)
 		seq_printf(m, "%s%s", i ? "," : "", k->name);
 	seq_puts(m, "\n");
+	if (scn->script)
+		seq_printf(m, "schedule steps=%s threads=%d max_steps=%d\n",
+			   scn->script->steps, RACELAB_SCRIPT_THREADS,
+			   RACELAB_SCRIPT_MAX);
 	for (p = scn->plans; p && p->amplifier; p++)
 		seq_printf(m, "plan amplifier=%s duration_ms=%u racy_cpus=%u\n",
 			   p->amplifier, p->duration_ms ?: RACELAB_PLAN_MS,

@@ -120,7 +120,21 @@ static int racelab_cfg_check(const struct racelab_scenario *scn,
 		*why = "a reader/writer scenario needs 2 threads or more: a writer and a reader";
 		return -EINVAL;
 	}
+	if (cfg->threads < racelab_min_threads(scn) ||
+	    cfg->threads > racelab_max_threads(scn)) {
+		*why = "threads outside the scenario's min_threads..max_threads (see its plan)";
+		return -EINVAL;
+	}
+	if (num_online_cpus() < racelab_min_cpus(scn) ||
+	    (cfg->pinned && cpumask_weight(&cfg->cpus) < racelab_min_cpus(scn))) {
+		*why = "fewer CPUs than the scenario's min_cpus (see its plan)";
+		return -EINVAL;
+	}
 	amp = racelab_mode_amp(mode, cfg, &arg);
+	if ((scn->flags & RACELAB_SCN_NO_AMP) && amp != RACELAB_AMP_NONE) {
+		*why = "this scenario takes no amplifier: its window is fixed";
+		return -EINVAL;
+	}
 	if (amp == RACELAB_AMP_SLEEP &&
 	    (mode->flags & RACELAB_MODE_ATOMIC_WINDOW)) {
 		*why = "a sleeping amplifier in a mode whose window is atomic";

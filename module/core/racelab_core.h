@@ -37,6 +37,22 @@ struct racelab_slot {
 	struct dentry *dir;
 };
 
+/* A scenario's declared bounds, with their defaults. */
+static inline unsigned int racelab_min_threads(const struct racelab_scenario *scn)
+{
+	return max(scn->min_threads, scn->write ? 2U : 1U);
+}
+
+static inline unsigned int racelab_max_threads(const struct racelab_scenario *scn)
+{
+	return scn->max_threads ?: RACELAB_MAX_THREADS;
+}
+
+static inline unsigned int racelab_min_cpus(const struct racelab_scenario *scn)
+{
+	return scn->min_cpus ?: 1;
+}
+
 /* Exported to the KUnit module. */
 struct racelab_slot *racelab_slot_find(const char *name);
 void racelab_cfg_default(struct racelab_cfg *cfg);

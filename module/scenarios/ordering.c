@@ -218,21 +218,6 @@ static const struct racelab_mode ord_modes[] = {
 	},
 };
 
-/* Two threads spinning for each other need two CPUs and no amplifier. */
-static int ord_validate(const struct racelab_cfg *cfg, const char **why)
-{
-	*why = "ordering needs exactly 2 threads on 2 CPUs or more";
-	if (cfg->threads != 2 || num_online_cpus() < 2)
-		return -EINVAL;
-	if (cfg->pinned && cpumask_weight(&cfg->cpus) < 2)
-		return -EINVAL;
-	*why = "ordering takes no amplifier: the window is the store buffer";
-	if (racelab_mode_amp(&ord_modes[cfg->mode], cfg, NULL) !=
-	    RACELAB_AMP_NONE)
-		return -EINVAL;
-	return 0;
-}
-
 static int ord_setup(struct racelab_run *run)
 {
 	struct ord_state *s = kzalloc(sizeof(*s), GFP_KERNEL);
@@ -267,15 +252,17 @@ static void ord_teardown(struct racelab_run *run)
 const struct racelab_scenario racelab_ordering_scenario = {
 	.name = "ordering",
 	.about = "store buffering and message passing litmus tests",
-	.flags = RACELAB_SCN_PIN,
+	/* Two threads spinning for each other: two CPUs, the store buffer. */
+	.flags = RACELAB_SCN_PIN | RACELAB_SCN_NO_AMP,
 	.modes = ord_modes,
 	.nr_modes = ARRAY_SIZE(ord_modes),
 	.plans = RACELAB_PLANS({ "auto", .racy_cpus = 2 }),
 	.one_cpu_amplifier = "auto",
 	.detect_amplifier = "auto",
 	.min_cpus = 2,
+	.min_threads = 2,
+	.max_threads = 2,
 	.step = ord_step,
-	.validate = ord_validate,
 	.setup = ord_setup,
 	.verdict = ord_verdict,
 	.teardown = ord_teardown,
