@@ -123,6 +123,7 @@ struct racelab_thread;
  * @auto_amp: the window amplifier=auto gives this mode: a race too narrow
  *         to show reliably gets a wider window by design
  * @auto_arg: its argument (ns for a delay)
+ * @min_threads: threads this mode needs at least, beyond its scenario's
  * @hidden: RACELAB_HIDDEN_* where this racy mode cannot show its race
  * @expect: per detector (RACELAB_KCSAN...), what it must say of this mode
  */
@@ -135,6 +136,7 @@ struct racelab_mode {
 	const void *ops;
 	enum racelab_amp auto_amp;
 	unsigned int auto_arg;
+	unsigned int min_threads;
 	unsigned int hidden;
 	struct racelab_expect expect[RACELAB_NR_DETECTORS];
 };
@@ -198,16 +200,37 @@ struct racelab_result {
 };
 
 /**
+ * struct racelab_script_model - a schedule's steps, played on paper
+ * @shared: the shared value (a counter, a balance)
+ * @local:  each thread's own copy, or what its check said
+ * @done:   actions done (withdrawals...)
+ */
+struct racelab_script_model {
+	long shared;
+	long local[RACELAB_SCRIPT_THREADS];
+	long done;
+};
+
+/**
  * struct racelab_script_ops - how a scenario replays a schedule
  * @steps:   letters of one thread's steps, in order ("RMW": read, modify,
  *           write)
  * @exec:    run one step of one thread on run->priv
  * @verdict: fill expected/observed/anomalies and extra from the final state
+ * @model_init:   the tests' oracle: the state before the first step
+ * @model_step:   one step, played sequentially on the model
+ * @model_result: what the replay must report: its observed value, and
+ *                whether it must count an anomaly
  */
 struct racelab_script_ops {
 	const char *steps;
 	void (*exec)(struct racelab_run *run, unsigned int thread, char step);
 	void (*verdict)(struct racelab_run *run, struct racelab_result *res);
+	void (*model_init)(struct racelab_script_model *m);
+	void (*model_step)(struct racelab_script_model *m, unsigned int thread,
+			   char step);
+	void (*model_result)(const struct racelab_script_model *m,
+			     u64 *observed, bool *anomaly);
 };
 
 /**
@@ -252,6 +275,10 @@ extern const struct racelab_knob racelab_knob_schedule;
  * @min_cpus: CPUs it needs at least (0: 1)
  * @min_threads: threads it needs at least (0: 1; 2 for reader/writer)
  * @max_threads: threads it takes at most (0: RACELAB_MAX_THREADS)
+ * @min_expected: a clean verdict on fewer checks (expected) than this is
+ *            inconclusive: too small a sample to mean it
+ * @always:   key=value pairs every run's verdict line holds, in every
+ *            mode, racy ones included (what the scenario conserves)
  * @demo_compare: a verdict key the demo compares across the modes (their
  *            ns_per_op), for scenarios that measure rather than race
  * @validate: optional: refuse a configuration the scenario cannot run
@@ -283,6 +310,8 @@ struct racelab_scenario {
 	unsigned int min_cpus;
 	unsigned int min_threads;
 	unsigned int max_threads;
+	u64 min_expected;
+	const char *always;
 	const char *demo_compare;
 	int (*setup)(struct racelab_run *run);
 	void (*verdict)(struct racelab_run *run, struct racelab_result *res);

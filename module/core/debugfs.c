@@ -255,8 +255,9 @@ static void racelab_mode_plan(struct seq_file *m,
 	char amp[32];
 
 	racelab_amp_name(mode->auto_amp, mode->auto_arg, amp, sizeof(amp));
-	seq_printf(m, "mode name=%s kind=%s window=%s auto_amplifier=%s experiment=%s lockdep_off=%s shows_here=%s why_not=%s",
+	seq_printf(m, "mode name=%s kind=%s min_threads=%u window=%s auto_amplifier=%s experiment=%s lockdep_off=%s shows_here=%s why_not=%s",
 		   mode->name, racelab_kind_name(mode->kind),
+		   max(mode->min_threads, racelab_min_threads(scn)),
 		   (mode->flags & RACELAB_MODE_ATOMIC_WINDOW) ?
 		   ((mode->flags & RACELAB_MODE_SERIAL_WINDOW) ?
 		    "atomic,serial" : "atomic") :
@@ -282,7 +283,7 @@ static void racelab_mode_plan(struct seq_file *m,
  * racelab/<scenario>/plan: everything the tests, the demo and the lab need
  * to know of a scenario, as the scenario declares it. One record per
  * line, its type first, then key=value pairs without blanks, except
- * about= and names=, which run to the end of their line.
+ * about=, names= and pairs=, which run to the end of their line.
  */
 static int racelab_plan_show(struct seq_file *m, void *v)
 {
@@ -304,6 +305,10 @@ static int racelab_plan_show(struct seq_file *m, void *v)
 	for (i = 0; (k = racelab_knob_at(scn, i)); i++)
 		seq_printf(m, "%s%s", i ? "," : "", k->name);
 	seq_puts(m, "\n");
+	if (scn->min_expected)
+		seq_printf(m, "sample min_expected=%llu\n", scn->min_expected);
+	if (scn->always)
+		seq_printf(m, "always pairs=%s\n", scn->always);
 	if (scn->script)
 		seq_printf(m, "schedule steps=%s threads=%d max_steps=%d\n",
 			   scn->script->steps, RACELAB_SCRIPT_THREADS,

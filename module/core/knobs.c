@@ -120,6 +120,10 @@ static int racelab_cfg_check(const struct racelab_scenario *scn,
 		*why = "a reader/writer scenario needs 2 threads or more: a writer and a reader";
 		return -EINVAL;
 	}
+	if (cfg->threads < mode->min_threads) {
+		*why = "threads below the mode's min_threads (see the plan)";
+		return -EINVAL;
+	}
 	if (cfg->threads < racelab_min_threads(scn) ||
 	    cfg->threads > racelab_max_threads(scn)) {
 		*why = "threads outside the scenario's min_threads..max_threads (see its plan)";

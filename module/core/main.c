@@ -103,6 +103,18 @@ struct racelab_slot *racelab_slot_find(const char *name)
 }
 EXPORT_SYMBOL_GPL(racelab_slot_find);
 
+/**
+ * racelab_slot_at() - the @i-th scenario's slot, in list order
+ * @i: 0, 1, ...
+ *
+ * Return: the slot, or NULL past the last one.
+ */
+struct racelab_slot *racelab_slot_at(unsigned int i)
+{
+	return i < ARRAY_SIZE(racelab_slots) ? &racelab_slots[i] : NULL;
+}
+EXPORT_SYMBOL_GPL(racelab_slot_at);
+
 /* A knob every scenario has, other than mode: a default for them all. */
 static bool racelab_param_is_default(const char *name)
 {
@@ -130,6 +142,13 @@ static int racelab_scn_check(const struct racelab_scenario *scn)
 	}
 	if (!scn->read != !scn->write) {
 		pr_err("scenario %s: a reader/writer scenario gives both read and write\n",
+		       scn->name);
+		return -EINVAL;
+	}
+	if (scn->script && (!scn->script->model_init ||
+			    !scn->script->model_step ||
+			    !scn->script->model_result)) {
+		pr_err("scenario %s: a schedule needs its model, for the tests\n",
 		       scn->name);
 		return -EINVAL;
 	}

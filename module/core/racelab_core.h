@@ -55,6 +55,7 @@ static inline unsigned int racelab_min_cpus(const struct racelab_scenario *scn)
 
 /* Exported to the KUnit module. */
 struct racelab_slot *racelab_slot_find(const char *name);
+struct racelab_slot *racelab_slot_at(unsigned int i);
 void racelab_cfg_default(struct racelab_cfg *cfg);
 struct racelab_run *racelab_run_alloc(unsigned int threads);
 int racelab_cfg_validate(const struct racelab_scenario *scn,

@@ -423,6 +423,8 @@ int racelab_execute(struct racelab_slot *slot, const struct racelab_cfg *cfg,
 	res->expired = READ_ONCE(run->expired);
 	res->first_anomaly_ns = atomic64_read(&run->first_anomaly_ns);
 	scn->verdict(run, res);
+	if (scn->min_expected && res->expected < scn->min_expected)
+		res->inconclusive = true;
 	racelab_format(run, res);
 	scn->teardown(run);
 	kfree(run);

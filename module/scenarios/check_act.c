@@ -348,10 +348,37 @@ static void ca_script_verdict(struct racelab_run *run,
 		 atomic_long_read(&p->takes), p->avail);
 }
 
+/* The tests' oracle: a 100 balance, checks and withdrawals of 60. */
+static void ca_model_init(struct racelab_script_model *m)
+{
+	m->shared = 100;
+}
+
+static void ca_model_step(struct racelab_script_model *m, unsigned int thread,
+			  char step)
+{
+	if (step == 'C') {
+		m->local[thread] = m->shared >= 60;
+	} else if (m->local[thread]) {
+		m->shared -= 60;
+		m->done++;
+	}
+}
+
+static void ca_model_result(const struct racelab_script_model *m,
+			    u64 *observed, bool *anomaly)
+{
+	*observed = m->done;
+	*anomaly = m->done > 1;
+}
+
 static const struct racelab_script_ops ca_script = {
 	.steps = "CA",
 	.exec = ca_script_exec,
 	.verdict = ca_script_verdict,
+	.model_init = ca_model_init,
+	.model_step = ca_model_step,
+	.model_result = ca_model_result,
 };
 
 const struct racelab_scenario racelab_check_act_scenario = {
@@ -363,6 +390,8 @@ const struct racelab_scenario racelab_check_act_scenario = {
 	},
 	.modes = ca_modes,
 	.nr_modes = ARRAY_SIZE(ca_modes),
+	/* Every take is given back in one step: the pools end full. */
+	.always = "account_end=100 seat_end=1",
 	/* One CPU shows the unamplified check-then-act too slowly. */
 	.plans = RACELAB_PLANS({ "auto", .racy_cpus = 2 }, { "none", .racy_cpus = 2 },
 			       { "delay:1000" }, { "sleep" }),

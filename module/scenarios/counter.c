@@ -294,10 +294,37 @@ static void counter_script_verdict(struct racelab_run *run,
 	snprintf(res->extra, sizeof(res->extra), "value=%ld", c->value);
 }
 
+/* The tests' oracle: the same steps on paper. */
+static void counter_model_init(struct racelab_script_model *m)
+{
+	m->shared = 0;
+}
+
+static void counter_model_step(struct racelab_script_model *m,
+			       unsigned int thread, char step)
+{
+	if (step == 'R')
+		m->local[thread] = m->shared;
+	else if (step == 'M')
+		m->local[thread]++;
+	else
+		m->shared = m->local[thread];
+}
+
+static void counter_model_result(const struct racelab_script_model *m,
+				 u64 *observed, bool *anomaly)
+{
+	*observed = m->shared;
+	*anomaly = m->shared != RACELAB_SCRIPT_THREADS;
+}
+
 static const struct racelab_script_ops counter_script = {
 	.steps = "RMW",
 	.exec = counter_script_exec,
 	.verdict = counter_script_verdict,
+	.model_init = counter_model_init,
+	.model_step = counter_model_step,
+	.model_result = counter_model_result,
 };
 
 const struct racelab_scenario racelab_counter_scenario = {

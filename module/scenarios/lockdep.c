@@ -301,6 +301,8 @@ static const struct racelab_mode ld_modes[] = {
 		.name = "real-deadlock", .kind = RACELAB_RACY,
 		.about = "two threads deadlock on AB-BA until the time limit stops them",
 		.step = ld_real_deadlock_step,
+		/* Each thread waits for its partner's first lock. */
+		.min_threads = 2,
 		.expect[RACELAB_LOCKDEP] = {
 			.says = RACELAB_REPORTS,
 			.names = "possible circular locking dependency detected|racelab_lock_A|racelab_lock_B",
@@ -329,20 +331,12 @@ static bool ld_supported(unsigned int mode, const char **need)
 
 static int ld_validate(const struct racelab_cfg *cfg, const char **why)
 {
-	const struct racelab_mode *mode = &ld_modes[cfg->mode];
 	const char *need;
 
 	if (!ld_supported(cfg->mode, &need)) {
 		*why = need;	/* the option this experiment needs */
 		return -EINVAL;
 	}
-	*why = "lockdep experiments take no amplifier";
-	if (racelab_mode_amp(mode, cfg, NULL) != RACELAB_AMP_NONE)
-		return -EINVAL;
-	/* Each thread waits for its partner's first lock. */
-	*why = "real-deadlock needs 2 threads or more: a deadlock takes two";
-	if (cfg->mode == LD_REAL_DEADLOCK && cfg->threads < 2)
-		return -EINVAL;
 	return 0;
 }
 
@@ -404,6 +398,7 @@ const struct racelab_scenario racelab_lockdep_scenario = {
 	.modes = ld_modes,
 	.nr_modes = ARRAY_SIZE(ld_modes),
 	.detect_amplifier = "none",
+	.flags = RACELAB_SCN_NO_AMP,
 	.validate = ld_validate,
 	.setup = ld_setup,
 	.verdict = ld_verdict,
