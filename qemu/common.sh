@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # Shared settings of the racelab lab scripts. Sourced, never run.
+# shellcheck shell=bash
 
 RACELAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RACELAB_CACHE=${RACELAB_CACHE:-$HOME/.cache/racelab}
@@ -40,8 +41,8 @@ host_tsc_khz() {
 
 	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
 		mkdir -p "$RACELAB_OUT"
-		cc -O2 -Wall -Wextra -Werror -o "$bin.tmp" "$src" &&
-			mv "$bin.tmp" "$bin" || die "cannot build $src"
+		{ cc -O2 -Wall -Wextra -Werror -o "$bin.tmp" "$src" &&
+			mv "$bin.tmp" "$bin"; } || die "cannot build $src"
 	fi
 	khz=$("$bin") || die "cannot measure the host's TSC rate ($bin)"
 	log "host TSC: $khz kHz (measured against CLOCK_MONOTONIC_RAW)"
