@@ -3,6 +3,7 @@
 #
 # Install the Debian packages the lab needs, if any is missing.
 set -euo pipefail
+# shellcheck source=SCRIPTDIR/common.sh
 . "$(dirname "$0")/common.sh"
 
 pkgs=(
