@@ -9,7 +9,7 @@ set -euo pipefail
 pkgs=(
 	"$LINUX_SRC_PKG" linux-headers-amd64
 	build-essential flex bison bc libelf-dev libssl-dev dwarves
-	cpio rsync python3 perl xz-utils gzip kmod sparse
+	cpio rsync python3 perl xz-utils gzip kmod sparse shellcheck
 	qemu-system-x86 busybox-static
 )
 missing=()
