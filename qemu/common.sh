@@ -52,3 +52,61 @@ host_tsc_khz() {
 kernel_dir() {
 	echo "$RACELAB_CACHE/kernels/$(kernel_key "$1")"
 }
+
+# Every file of the checkout, NUL-terminated, relative to $RACELAB_ROOT:
+# the tracked ones where $RACELAB_ROOT is the top of a git work tree, else
+# (a copy of the sources) all but those under .git and qemu/out.
+checkout_files() {
+	local prefix
+
+	if prefix=$(git -C "$RACELAB_ROOT" rev-parse --show-prefix 2>/dev/null) &&
+	   [ -z "$prefix" ]; then
+		git -C "$RACELAB_ROOT" ls-files -z
+	else
+		(cd "$RACELAB_ROOT" && find . \( -path ./.git -o -path ./qemu/out \) \
+			-prune -o -type f -printf '%P\0')
+	fi
+}
+
+# The checkout's shell scripts, one a line, relative to $RACELAB_ROOT: files
+# named *.sh, and files whose first line runs a shell (sh, bash, dash, ash
+# or ksh; by its path, through env, or as "busybox sh").
+shell_scripts() {
+	local f line re
+
+	re='^#![[:space:]]*([^[:space:]]*/)?(env[[:space:]]+(-S[[:space:]]*)?)?'
+	re+='(busybox[[:space:]]+)?(sh|bash|dash|ash|ksh)([[:space:]]|$)'
+
+	while IFS= read -r -d '' f; do
+		[ -f "$RACELAB_ROOT/$f" ] || continue
+		case $f in
+		*.sh) ;;
+		*)
+			line=
+			IFS= read -r -n 256 line < "$RACELAB_ROOT/$f" || true
+			[[ $line =~ $re ]] || continue
+			;;
+		esac
+		printf '%s\n' "$f"
+	done < <(checkout_files)
+}
+
+# Run shellcheck, following sourced files (-x), at its default severity and
+# without the host's rc files, on every shell script: any finding fails.
+shellcheck_all() {
+	local scripts out rc=0
+
+	mapfile -t scripts < <(shell_scripts)
+	[ ${#scripts[@]} -gt 0 ] ||
+		{ echo "no shell script in $RACELAB_ROOT"; return 1; }
+	out=$(cd "$RACELAB_ROOT" &&
+	      shellcheck --norc -x -f gcc -- "${scripts[@]}" 2>&1) || rc=1
+	[ -z "$out" ] || rc=1
+	if [ $rc = 0 ]; then
+		echo "shellcheck: ${#scripts[@]} shell scripts, no finding"
+	else
+		echo "shellcheck: ${#scripts[@]} shell scripts checked, findings:"
+		printf '%s\n' "$out"
+	fi
+	return $rc
+}
