@@ -9,6 +9,7 @@
 # Environment: RACELAB_SMP (2), RACELAB_TIMEOUT (seconds, 900),
 #              RACELAB_MEM (1024M), RACELAB_KVM=1 to try KVM behind a probe.
 set -uo pipefail
+# shellcheck source=SCRIPTDIR/common.sh
 . "$(dirname "$0")/common.sh"
 
 kernel=${1:?usage: boot.sh <bzImage> <initrd> <logdir> <rl_mode> [cmdline]}

@@ -6,6 +6,7 @@
 #
 # Usage: qemu/build-initramfs.sh <moduledir> <kernel-src> <out.cpio.gz>
 set -euo pipefail
+# shellcheck source=SCRIPTDIR/common.sh
 . "$(dirname "$0")/common.sh"
 
 mods=${1:?usage: build-initramfs.sh <moduledir> <kernel-src> <out.cpio.gz>}

@@ -9,6 +9,7 @@
 #
 # Usage: qemu/build-kernel.sh <variant>
 set -euo pipefail
+# shellcheck source=SCRIPTDIR/common.sh
 . "$(dirname "$0")/common.sh"
 
 variant=${1:?usage: build-kernel.sh <variant>}

@@ -7,6 +7,7 @@
 #
 # Usage: qemu/build-module.sh <kdir> <outdir>
 set -euo pipefail
+# shellcheck source=SCRIPTDIR/common.sh
 . "$(dirname "$0")/common.sh"
 
 kdir=${1:?usage: build-module.sh <kdir> <outdir>}

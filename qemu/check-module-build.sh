@@ -8,6 +8,7 @@
 #
 # Usage: qemu/check-module-build.sh <kdir> <scratch-dir>
 set -euo pipefail
+# shellcheck source=SCRIPTDIR/common.sh
 . "$(dirname "$0")/common.sh"
 
 kdir=${1:?usage: check-module-build.sh <kdir> <scratch-dir>}
@@ -26,7 +27,8 @@ config() {
 want=racelab.ko
 config KUNIT && want+=" racelab_kunit.ko"
 config KASAN && want+=" racelab_controls.ko"
-got=$(cd "$out" && ls *.ko 2>/dev/null | sort | xargs)
+# shellcheck disable=SC2012 # Kbuild's module names are plain
+got=$(cd "$out" && ls -- *.ko 2>/dev/null | sort | xargs)
 want=$(echo "$want" | tr ' ' '\n' | sort | xargs)
 [ "$got" = "$want" ] || die "modules built: '$got', expected '$want'"
 

@@ -8,6 +8,7 @@
 #
 # Usage: qemu/check-selftests-build.sh <kernel-src> <scratch-dir>
 set -euo pipefail
+# shellcheck source=SCRIPTDIR/common.sh
 . "$(dirname "$0")/common.sh"
 
 src=${1:?usage: check-selftests-build.sh <kernel-src> <scratch-dir>}
@@ -35,8 +36,8 @@ run=()
 [ "$(id -u)" != 0 ] || run=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 rc=0
 ktap=$("${run[@]}" "$tmp/racelab_knobs" 2>&1) || rc=$?
-[ $rc = 4 ] && grep -q '^TAP version 13$' <<< "$ktap" &&
-	grep -q '^1\.\.0 # SKIP' <<< "$ktap" ||
+{ [ $rc = 4 ] && grep -q '^TAP version 13$' <<< "$ktap" &&
+	grep -q '^1\.\.0 # SKIP' <<< "$ktap"; } ||
 	die "$knobs as a non-root user: exit $rc, not a KTAP skip: $ktap"
 
 for sh in racelab_modules.sh racelab_wait.sh; do

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # Shared settings of the racelab lab scripts. Sourced, never run.
+# shellcheck shell=bash
 
 RACELAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RACELAB_CACHE=${RACELAB_CACHE:-$HOME/.cache/racelab}
@@ -40,8 +41,8 @@ host_tsc_khz() {
 
 	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
 		mkdir -p "$RACELAB_OUT"
-		cc -O2 -Wall -Wextra -Werror -o "$bin.tmp" "$src" &&
-			mv "$bin.tmp" "$bin" || die "cannot build $src"
+		{ cc -O2 -Wall -Wextra -Werror -o "$bin.tmp" "$src" &&
+			mv "$bin.tmp" "$bin"; } || die "cannot build $src"
 	fi
 	khz=$("$bin") || die "cannot measure the host's TSC rate ($bin)"
 	log "host TSC: $khz kHz (measured against CLOCK_MONOTONIC_RAW)"
@@ -50,4 +51,62 @@ host_tsc_khz() {
 
 kernel_dir() {
 	echo "$RACELAB_CACHE/kernels/$(kernel_key "$1")"
+}
+
+# Every file of the checkout, NUL-terminated, relative to $RACELAB_ROOT:
+# the tracked ones where $RACELAB_ROOT is the top of a git work tree, else
+# (a copy of the sources) all but those under .git and qemu/out.
+checkout_files() {
+	local prefix
+
+	if prefix=$(git -C "$RACELAB_ROOT" rev-parse --show-prefix 2>/dev/null) &&
+	   [ -z "$prefix" ]; then
+		git -C "$RACELAB_ROOT" ls-files -z
+	else
+		(cd "$RACELAB_ROOT" && find . \( -path ./.git -o -path ./qemu/out \) \
+			-prune -o -type f -printf '%P\0')
+	fi
+}
+
+# The checkout's shell scripts, one a line, relative to $RACELAB_ROOT: files
+# named *.sh, and files whose first line runs a shell (sh, bash, dash, ash
+# or ksh; by its path, through env, or as "busybox sh").
+shell_scripts() {
+	local f line re
+
+	re='^#![[:space:]]*([^[:space:]]*/)?(env[[:space:]]+(-S[[:space:]]*)?)?'
+	re+='(busybox[[:space:]]+)?(sh|bash|dash|ash|ksh)([[:space:]]|$)'
+
+	while IFS= read -r -d '' f; do
+		[ -f "$RACELAB_ROOT/$f" ] || continue
+		case $f in
+		*.sh) ;;
+		*)
+			line=
+			IFS= read -r -n 256 line < "$RACELAB_ROOT/$f" || true
+			[[ $line =~ $re ]] || continue
+			;;
+		esac
+		printf '%s\n' "$f"
+	done < <(checkout_files)
+}
+
+# Run shellcheck, following sourced files (-x), at its default severity and
+# without the host's rc files, on every shell script: any finding fails.
+shellcheck_all() {
+	local scripts out rc=0
+
+	mapfile -t scripts < <(shell_scripts)
+	[ ${#scripts[@]} -gt 0 ] ||
+		{ echo "no shell script in $RACELAB_ROOT"; return 1; }
+	out=$(cd "$RACELAB_ROOT" &&
+	      shellcheck --norc -x -f gcc -- "${scripts[@]}" 2>&1) || rc=1
+	[ -z "$out" ] || rc=1
+	if [ $rc = 0 ]; then
+		echo "shellcheck: ${#scripts[@]} shell scripts, no finding"
+	else
+		echo "shellcheck: ${#scripts[@]} shell scripts checked, findings:"
+		printf '%s\n' "$out"
+	fi
+	return $rc
 }

@@ -3,12 +3,13 @@
 #
 # Install the Debian packages the lab needs, if any is missing.
 set -euo pipefail
+# shellcheck source=SCRIPTDIR/common.sh
 . "$(dirname "$0")/common.sh"
 
 pkgs=(
 	"$LINUX_SRC_PKG" linux-headers-amd64
 	build-essential flex bison bc libelf-dev libssl-dev dwarves
-	cpio rsync python3 perl xz-utils gzip kmod sparse
+	cpio rsync python3 perl xz-utils gzip kmod sparse shellcheck
 	qemu-system-x86 busybox-static
 )
 missing=()

@@ -12,6 +12,7 @@
 B=/sys/kernel/debug/racelab
 CPUS=$(grep -c '^processor' /proc/cpuinfo)
 RUNS=${1:-100}
+# shellcheck source=SCRIPTDIR/../selftests/racelab/racelab_wait.sh
 . /selftests/racelab/racelab_wait.sh
 
 field() {

@@ -21,6 +21,7 @@ field() {
 	echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
 
+# shellcheck source=SCRIPTDIR/../selftests/racelab/racelab_wait.sh
 . /selftests/racelab/racelab_wait.sh
 
 # Wait until the scenario is idle: a run ends by its duration_ms plus 1 s;
@@ -83,7 +84,7 @@ table() {	# scenario amplifier
 		tries=$DEMO_TRIES
 		[ "$kind" = fixed ] && tries=1
 		cannot_show "$scn" "$m" && tries=1
-		out=$(run_until_race "$scn" $tries)
+		out=$(run_until_race "$scn" "$tries")
 		runs=${out%% *}
 		out=${out#* }
 		first=${out%% *}

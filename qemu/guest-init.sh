@@ -1,5 +1,6 @@
 #!/bin/busybox sh
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=sh # busybox ash, kept POSIX
 #
 # /init of the racelab lab initramfs. The kernel command line says what to
 # do: rl_mode=test|demo|bench|fuzz|lockdep|shell, rl_cpus=<CPUs asked of
@@ -20,6 +21,7 @@ chmod 0755 /
 R=/dev/ttyS1
 say() { echo "$*" > $R; }
 # rl_wait_until: wait for kernel state with a deadline, saying how long.
+# shellcheck source=SCRIPTDIR/../selftests/racelab/racelab_wait.sh
 . /selftests/racelab/racelab_wait.sh
 
 # section NAME CMD...: run CMD with its output between markers on $R.
@@ -139,6 +141,7 @@ fuzz)
 	section debug-locks check_debug_locks 1
 	;;
 lockdep)
+	# shellcheck disable=SC2154 # the kernel sets rl_exp from its command line
 	section "lockdep-$rl_exp" lockdep_experiment "$rl_exp"
 	section debug-locks check_debug_locks "${rl_debug_locks:-1}"
 	;;

@@ -7,7 +7,9 @@
 # set, with modprobe otherwise. Leaves the module loaded if it was.
 
 DIR=$(dirname "$0")
+# shellcheck source=/dev/null # the kernel tree's, not in this repository
 . "$DIR/../kselftest/ktap_helpers.sh"
+# shellcheck source=SCRIPTDIR/racelab_wait.sh
 . "$DIR/racelab_wait.sh"
 RL_WAIT_PREFIX="# "
 
@@ -30,6 +32,7 @@ load() {
 # hanging it. Sets RMMOD_MS to how long rmmod took, by ktime (rl_clock),
 # process start and exit included: an upper bound.
 unload() {
+	# shellcheck disable=SC3043 # not POSIX, but busybox ash and dash have it
 	local pid rc
 
 	rm -f "$RMMOD_RC"
@@ -63,13 +66,15 @@ loaded() {
 # Three processes whatever the number of tasks: starting one is slow
 # under emulation.
 racelab_kthreads() {
+	# shellcheck disable=SC3043 # not POSIX, but busybox ash and dash have it
 	local c status=
 
+	# shellcheck disable=SC2013 # /proc/<pid>/comm paths: no blanks; one grep
 	for c in $(grep -l '^racelab-' /proc/[0-9]*/comm 2>/dev/null); do
 		status="$status ${c%/comm}/status"
 	done
 	[ -n "$status" ] || { echo 0; return; }
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086 # $status: a list of /proc paths, split
 	cat $status 2>/dev/null | awk '
 		function task_end() {
 			if (name ~ /^racelab-/ && (kt == "1" || (kt == "" && ppid == "2")))
@@ -115,7 +120,7 @@ for p in threads=0 threads=65 iterations=1000000001 duration_ms=0 \
 	 duration_ms=600001 amplifier=nap amplifier=delay:0 autorun=nosuch \
 	 mode=none "autorun=counter mode=nosuch" \
 	 "autorun=counter mode=spinlock amplifier=sleep"; do
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086 # $p: one or more parameters, split
 	if load $p; then
 		ktap_print_msg "accepted: $p"
 		ok=0
@@ -123,8 +128,11 @@ for p in threads=0 threads=65 iterations=1000000001 duration_ms=0 \
 	fi
 done
 [ -d $D ] && ok=0
-[ $ok = 1 ] && ktap_test_pass "bad module parameters refused" ||
+if [ $ok = 1 ]; then
+	ktap_test_pass "bad module parameters refused"
+else
 	ktap_test_fail "bad module parameters refused"
+fi
 
 # 2. A run at load time leaves its verdict in /proc/racelab.
 autorun_verdict_shown() {
@@ -137,8 +145,11 @@ if load autorun=counter mode=atomic iterations=20000 threads=2; then
 		autorun_verdict_shown && ok=1
 	unload
 fi
-[ $ok = 1 ] && ktap_test_pass "autorun=counter mode=atomic: verdict in /proc/racelab" ||
+if [ $ok = 1 ]; then
+	ktap_test_pass "autorun=counter mode=atomic: verdict in /proc/racelab"
+else
 	ktap_test_fail "autorun=counter mode=atomic: verdict in /proc/racelab"
+fi
 
 # 3-6. rmmod in the middle of a run. The kthread count must first see the
 # run's threads, or its 0 afterwards would prove nothing.
@@ -154,18 +165,28 @@ load && start_long_run &&
 	rl_wait_until "$THREADS racelab kthreads in /proc" 10000 \
 		racelab_kthreads_at_least $THREADS && ok=1
 n=$(racelab_kthreads)
-[ $ok = 1 ] && ktap_test_pass "long run in flight: $n racelab kthreads seen (>= $THREADS)" ||
+if [ $ok = 1 ]; then
+	ktap_test_pass "long run in flight: $n racelab kthreads seen (>= $THREADS)"
+else
 	ktap_test_fail "long run in flight: $n racelab kthreads seen (>= $THREADS)"
+fi
 unload
 rc=$?
-[ $rc = 0 ] && ! loaded && ktap_test_pass "rmmod during a run exits 0" ||
+if [ $rc = 0 ] && ! loaded; then
+	ktap_test_pass "rmmod during a run exits 0"
+else
 	ktap_test_fail "rmmod during a run exits 0 (rc $rc)"
-[ "$RMMOD_MS" -le $RMMOD_MAX_MS ] &&
-	ktap_test_pass "rmmod during a run took $RMMOD_MS ms (<= $RMMOD_MAX_MS)" ||
+fi
+if [ "$RMMOD_MS" -le $RMMOD_MAX_MS ]; then
+	ktap_test_pass "rmmod during a run took $RMMOD_MS ms (<= $RMMOD_MAX_MS)"
+else
 	ktap_test_fail "rmmod during a run took $RMMOD_MS ms (<= $RMMOD_MAX_MS)"
-rl_wait_until "no racelab kthread in /proc" 1000 no_racelab_kthread &&
-	ktap_test_pass "no racelab kthread left after rmmod" ||
+fi
+if rl_wait_until "no racelab kthread in /proc" 1000 no_racelab_kthread; then
+	ktap_test_pass "no racelab kthread left after rmmod"
+else
 	ktap_test_fail "no racelab kthread left after rmmod ($(racelab_kthreads))"
+fi
 
 # 7. insmod works again, and a fresh run gives a verdict.
 ok=0
@@ -175,8 +196,11 @@ if load && echo atomic > $D/mode && echo 1000 > $D/iterations &&
 		grep -q 'last: .*verdict=clean' $D/stats && ok=1
 fi
 unload
-[ $ok = 1 ] && ktap_test_pass "insmod after rmmod-in-flight works" ||
+if [ $ok = 1 ]; then
+	ktap_test_pass "insmod after rmmod-in-flight works"
+else
 	ktap_test_fail "insmod after rmmod-in-flight works"
+fi
 
 # 8-9. Load/unload cycles, every other one with a run in flight.
 fails=0
@@ -189,16 +213,20 @@ while [ $i -lt $CYCLES ]; do
 		[ $((i % 2)) = 1 ] && { start_long_run || fails=$((fails + 1)); }
 		unload || fails=$((fails + 1))
 		[ "$RMMOD_MS" -le $RMMOD_MAX_MS ] || fails=$((fails + 1))
-		[ "$RMMOD_MS" -le $slowest ] || slowest=$RMMOD_MS
+		[ "$RMMOD_MS" -le "$slowest" ] || slowest=$RMMOD_MS
 	fi
 	i=$((i + 1))
 done
-[ $fails = 0 ] && ! loaded &&
-	ktap_test_pass "$CYCLES load/unload cycles, slowest rmmod $slowest ms (<= $RMMOD_MAX_MS)" ||
+if [ $fails = 0 ] && ! loaded; then
+	ktap_test_pass "$CYCLES load/unload cycles, slowest rmmod $slowest ms (<= $RMMOD_MAX_MS)"
+else
 	ktap_test_fail "$CYCLES load/unload cycles, slowest rmmod $slowest ms ($fails failures)"
-rl_wait_until "no racelab kthread in /proc" 1000 no_racelab_kthread &&
-	ktap_test_pass "no racelab kthread left after the cycles" ||
+fi
+if rl_wait_until "no racelab kthread in /proc" 1000 no_racelab_kthread; then
+	ktap_test_pass "no racelab kthread left after the cycles"
+else
 	ktap_test_fail "no racelab kthread left after the cycles ($(racelab_kthreads))"
+fi
 
 [ $was_loaded = 1 ] && load
 ktap_finished

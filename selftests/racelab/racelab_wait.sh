@@ -8,12 +8,14 @@
 # and never waited for without a bound: say what was waited for and how
 # long it took, or that the deadline passed. Set RL_WAIT_PREFIX="# " where
 # the output is KTAP.
+# shellcheck shell=sh
 
 # RL_NOW_NS := monotonic nanoseconds: ktime_get() as /proc/timer_list
 # prints it ("now at <ns> nsecs", its third line), /proc/uptime (10 ms
 # steps) where that is not readable. Shell builtins only: no process is
 # started, so a reading costs little even under emulation.
 rl_clock() {
+	# shellcheck disable=SC3043 # not POSIX, but busybox ash and dash have it
 	local line up i=0
 
 	while [ $i -lt 4 ] && read -r line; do
@@ -37,6 +39,7 @@ rl_now_ms() {
 
 # rl_file_is FILE VALUE: FILE reads VALUE (its first line).
 rl_file_is() {
+	# shellcheck disable=SC3043 # not POSIX, but busybox ash and dash have it
 	local v
 
 	read -r v 2>/dev/null < "$1" && [ "$v" = "$2" ]
@@ -46,7 +49,8 @@ rl_file_is() {
 # or MS milliseconds have passed. Prints how long WHAT took to come true
 # and after how many checks, or that it did not; returns 0 if CMD succeeded.
 rl_wait_until() {
-	local what=$1 limit=$2 t0 dt n=0
+	# shellcheck disable=SC3043 # not POSIX, but busybox ash and dash have it
+	local what="$1" limit="$2" t0 dt n=0
 
 	shift 2
 	rl_clock
