@@ -1,11 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests of racelab: knob parsing, and every mode of every scenario run
- * for real.
+ * KUnit tests of racelab, in four suites. None of them knows a scenario by
+ * name: every case is generated from what the scenarios declare (their
+ * modes, plans, bounds, schedules and detector expectations), so a new
+ * scenario is tested as soon as its line is in module/scenarios/list.h.
  *
- * A fixed mode must be exact in one run. A racy or broken-fix mode must show
- * its anomaly, but a race is a matter of chance: its case repeats the same
- * run until the anomaly appears or a deadline passes (the technique of
+ *   racelab_knobs      knob values, the rules checked at start, and what
+ *                      the core promises of every run
+ *   racelab_races      every mode under every plan of its scenario and
+ *                      every thread count: fixed modes exact, racy modes
+ *                      showing their race
+ *   racelab_schedules  every interleaving of a scripted scenario, replayed,
+ *                      against the scenario's model of its steps
+ *   racelab_detectors  KCSAN must report, or must stay silent
+ *
+ * A race is a matter of chance: a racy case repeats the same run until the
+ * anomaly appears or a deadline passes (the technique of
  * kernel/kcsan/kcsan_test.c), and reports how many attempts it took.
  */
 #include <kunit/test.h>
@@ -24,136 +34,12 @@
  * Deadline of a racy case. The slowest time-to-first-anomaly measured on
  * the lab kernels for a case that runs is 3 s (check-then-act split-lock,
  * unamplified, 1 CPU; README, "Figures"); the deadline is over ten times
- * that. Plans slower than that on one CPU are not asked to race there.
+ * that. A plan says on how few CPUs its racy modes are asked to race.
  */
 #define RACY_DEADLINE_MS	60000
 
-/*
- * The runs every mode is held to, per scenario: each amplifier, runs of
- * PLAN_MS each (sized by time, like every default run). A fixed mode must
- * be exact in exactly the runs that show the racy ones. A racy mode is only
- * asked to show its race where the lab has shown it does (README,
- * "Figures"); racy_1cpu says whether that holds on one CPU.
- */
-#define PLAN_MS		"300"
-
-struct race_plan {
-	const char *scn;
-	const char *amp;
-	bool racy_1cpu;
-};
-
-static const struct race_plan race_plans[] = {
-	{ "counter", "auto", true },
-	{ "counter", "none", true },
-	{ "counter", "delay:1000", true },
-	{ "counter", "sleep", true },
-	{ "check-then-act", "auto", false },
-	{ "check-then-act", "none", false },
-	{ "check-then-act", "delay:1000", true },
-	{ "check-then-act", "sleep", true },
-	{ "torn-read", "auto", false },
-	{ "torn-read", "none", false },	/* 1 CPU: 23 s, 43 runs */
-	{ "torn-read", "delay:1000", true },
-	{ "rcu-pointer", "auto", true },
-	{ "rcu-pointer", "none", true },
-	{ "rcu-pointer", "delay:1000", true },
-	{ "rcu-list", "auto", true },
-	{ "rcu-list", "none", false },	/* 1 CPU: 12 s, 109 runs */
-	{ "rcu-list", "delay:1000", true },
-	{ "ordering", "auto", false },
-	{ "aba", "auto", true },
-	{ "aba", "delay:1000", true },
-	{ "false-sharing", "auto", true },
-};
-
-/* Racy modes that cannot show their race on this architecture. */
-static bool race_impossible_here(const char *scn, const char *mode)
-{
-	if (strcmp(scn, "ordering"))
-		return false;
-	/* x86-TSO keeps store-store and load-load order: see mp_plain_tso. */
-	if (IS_ENABLED(CONFIG_X86) && !strcmp(mode, "mp-plain"))
-		return true;
-	/*
-	 * KCSAN's runtime around every marked access uses atomics, full
-	 * barriers on x86: the store buffer drains before the load, and the
-	 * SB outcome was never seen on the KCSAN kernel (49 runs, README).
-	 */
-	return IS_ENABLED(CONFIG_KCSAN) && !strcmp(mode, "sb-plain");
-}
-
-struct race_case {
-	const struct race_plan *plan;
-	const struct racelab_mode *mode;
-	char desc[KUNIT_PARAM_DESC_SIZE];
-};
-
-#define RACE_CASES_MAX	256
-static struct race_case race_cases[RACE_CASES_MAX];
-static unsigned int nr_race_cases;
-
-/* Every mode of every plan's scenario; refused combinations are no case. */
-static void race_cases_init(void)
-{
-	unsigned int p, m;
-
-	if (nr_race_cases)
-		return;
-	for (p = 0; p < ARRAY_SIZE(race_plans); p++) {
-		const struct race_plan *plan = &race_plans[p];
-		const struct racelab_slot *slot = racelab_slot_find(plan->scn);
-
-		for (m = 0; slot && m < slot->scn->nr_modes; m++) {
-			const struct racelab_mode *mode = &slot->scn->modes[m];
-			struct race_case *c;
-
-			if (!strcmp(plan->amp, "sleep") &&
-			    (mode->flags & RACELAB_MODE_ATOMIC_WINDOW))
-				continue;
-			if (WARN_ON(nr_race_cases == RACE_CASES_MAX))
-				return;
-			c = &race_cases[nr_race_cases++];
-			c->plan = plan;
-			c->mode = mode;
-			snprintf(c->desc, sizeof(c->desc), "%s/%s/%s", plan->scn,
-				 mode->name, plan->amp);
-		}
-	}
-}
-
-static const void *race_gen(const void *prev, char *desc, bool fixed)
-{
-	const struct race_case *c = prev;
-	bool is_fixed;
-
-	if (!c) {
-		race_cases_init();
-		c = race_cases;
-	} else {
-		c++;
-	}
-	for (; c < race_cases + nr_race_cases; c++) {
-		is_fixed = c->mode->kind == RACELAB_FIXED;
-		if (is_fixed != fixed)
-			continue;
-		if (!fixed && race_impossible_here(c->plan->scn, c->mode->name))
-			continue;
-		strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
-		return c;
-	}
-	return NULL;
-}
-
-static const void *racy_gen(const void *prev, char *desc)
-{
-	return race_gen(prev, desc, false);
-}
-
-static const void *fixed_gen(const void *prev, char *desc)
-{
-	return race_gen(prev, desc, true);
-}
+#define for_each_slot(slot, i) \
+	for ((i) = 0; ((slot) = racelab_slot_at(i)); (i)++)
 
 /*
  * A configuration built through the knobs themselves, from NULL-terminated
@@ -176,7 +62,7 @@ static struct racelab_cfg *test_cfg(struct kunit *test,
 
 		KUNIT_ASSERT_EQ_MSG(test, racelab_knob_parse(slot->scn, cfg, knob,
 							     val), 0,
-				    "%s=%s", knob, val);
+				    "%s: %s=%s", slot->scn->name, knob, val);
 	}
 	va_end(ap);
 	return cfg;
@@ -191,271 +77,54 @@ static struct racelab_result *test_result(struct kunit *test)
 	return res;
 }
 
-/* The case's configuration. */
-static struct racelab_cfg *race_cfg(struct kunit *test,
-				    const struct race_case *c)
+/* A mode the tests may run freely: not a one-boot detector experiment. */
+static bool mode_runs_free(const struct racelab_mode *mode)
 {
-	return test_cfg(test, racelab_slot_find(c->plan->scn),
-			"mode", c->mode->name, "duration_ms", PLAN_MS,
-			"amplifier", c->plan->amp, NULL);
+	return !(mode->flags & RACELAB_MODE_EXPERIMENT);
 }
 
-/* Two threads that spin for each other need two CPUs. */
-static void race_skip_if_needed(struct kunit *test, const struct race_case *c)
+/* The first fixed mode of @scn the tests may run freely, or NULL. */
+static const struct racelab_mode *first_fixed(const struct racelab_scenario *scn)
 {
-	if (num_online_cpus() < 2 && !strcmp(c->plan->scn, "ordering"))
-		kunit_skip(test, "ordering needs 2 CPUs");
-}
-
-static void fixed_exact(struct kunit *test)
-{
-	const struct race_case *c = test->param_value;
-	struct racelab_slot *slot = racelab_slot_find(c->plan->scn);
-	struct racelab_cfg *cfg;
-	struct racelab_result *res;
-
-	race_skip_if_needed(test, c);
-	cfg = race_cfg(test, c);
-	res = test_result(test);
-	KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
-	kunit_info(test, "%u CPUs online: %s\n", num_online_cpus(), res->line);
-	KUNIT_EXPECT_FALSE(test, res->stopped);
-	KUNIT_EXPECT_FALSE(test, res->inconclusive);
-	KUNIT_EXPECT_GT(test, res->min_thread_ops, 0ULL);
-	KUNIT_EXPECT_GT(test, res->expected, 0ULL);
-	KUNIT_EXPECT_EQ(test, res->observed, res->expected);
-	KUNIT_EXPECT_EQ(test, res->anomalies, 0ULL);
-	KUNIT_EXPECT_STREQ(test, racelab_verdict_name(res), "clean");
-}
-
-/*
- * Repeat the same run until the anomaly shows or the deadline passes. On
- * one CPU only a preemption inside the window splits it; racelab's window
- * check is a branch that ends a TCG translation block, so even the
- * unamplified window can be preempted there (measured, README "Figures").
- */
-static void racy_shows_anomaly(struct kunit *test)
-{
-	const struct race_case *c = test->param_value;
-	struct racelab_slot *slot = racelab_slot_find(c->plan->scn);
-	struct racelab_cfg *cfg;
-	struct racelab_result *res;
-	unsigned int attempts = 0;
-	u64 start, elapsed_ms;
-
-	race_skip_if_needed(test, c);
-	if (num_online_cpus() < 2 && !c->plan->racy_1cpu)
-		kunit_skip(test, "not shown on 1 CPU with this amplifier");
-	cfg = race_cfg(test, c);
-	res = test_result(test);
-	start = ktime_get_ns();
-	do {
-		attempts++;
-		KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
-		elapsed_ms = div_u64(ktime_get_ns() - start, NSEC_PER_MSEC);
-	} while (!res->anomalies && elapsed_ms < RACY_DEADLINE_MS);
-
-	kunit_info(test, "%u CPUs online: anomaly after %u attempt(s), %llu ms: %s\n",
-		   num_online_cpus(), attempts, elapsed_ms, res->line);
-	KUNIT_EXPECT_GT_MSG(test, res->anomalies, 0ULL,
-			    "no anomaly in %u attempts (%llu ms)", attempts,
-			    elapsed_ms);
-	KUNIT_EXPECT_STREQ(test, racelab_verdict_name(res), "race");
-	KUNIT_EXPECT_LE(test, res->observed, res->expected);
-}
-
-/* The counter's expected value is exact: threads * iterations. */
-static void counter_expected_exact(struct kunit *test)
-{
-	struct racelab_slot *slot = racelab_slot_find("counter");
-	struct racelab_cfg *cfg = test_cfg(test, slot, "mode", "none",
-					   "threads", "3", "iterations", "20000",
-					   "duration_ms", "20000", NULL);
-	struct racelab_result *res = test_result(test);
-
-	KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
-	KUNIT_ASSERT_FALSE_MSG(test, res->expired, "%s", res->line);
-	KUNIT_EXPECT_EQ(test, res->expected, 60000ULL);
-	KUNIT_EXPECT_EQ(test, res->observed + res->anomalies, 60000ULL);
-}
-
-/* On x86 the message-passing reordering is forbidden by the hardware. */
-static void mp_plain_tso(struct kunit *test)
-{
-	struct racelab_slot *slot = racelab_slot_find("ordering");
-	struct racelab_cfg *cfg;
-	struct racelab_result *res;
-
-	if (!IS_ENABLED(CONFIG_X86))
-		kunit_skip(test, "x86-TSO only");
-	if (num_online_cpus() < 2)
-		kunit_skip(test, "ordering needs 2 CPUs");
-	cfg = test_cfg(test, slot, "mode", "mp-plain", "duration_ms", "1000",
-		       NULL);
-	res = test_result(test);
-	KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
-	kunit_info(test, "%s\n", res->line);
-	KUNIT_EXPECT_GT(test, res->expected, 0ULL);
-	KUNIT_EXPECT_EQ(test, res->anomalies, 0ULL);
-}
-
-/* Scenario rules the generic knobs cannot know, checked at start. */
-static void scenario_rules(struct kunit *test)
-{
-	static const struct {
-		const char *scn, *knob, *val;
-	} refused[] = {
-		{ "ordering", "threads", "3" },
-		{ "ordering", "amplifier", "delay:100" },
-		{ "ordering", "cpus", "0" },
-		{ "torn-read", "threads", "1" },
-		{ "rcu-pointer", "threads", "1" },
-		{ "rcu-list", "threads", "1" },
-		{ "counter", "threads", "64" },	/* with mutex, sleep:1000 */
-	};
-	struct racelab_result *res = test_result(test);
-	struct racelab_cfg *cfg;
-	const char *why;
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(refused); i++) {
-		struct racelab_slot *slot = racelab_slot_find(refused[i].scn);
-
-		cfg = test_cfg(test, slot, NULL);
-		if (!strcmp(refused[i].scn, "counter"))
-			cfg = test_cfg(test, slot, "mode", "mutex", "amplifier",
-				       "sleep:1000", NULL);
-		KUNIT_EXPECT_EQ(test, racelab_knob_parse(slot->scn, cfg,
-							 refused[i].knob,
-							 refused[i].val), 0);
-		KUNIT_EXPECT_EQ_MSG(test, racelab_cfg_validate(slot->scn, cfg, &why),
-				    -EINVAL, "%s %s=%s", refused[i].scn,
-				    refused[i].knob, refused[i].val);
-		KUNIT_EXPECT_EQ(test, racelab_run_sync(slot, cfg, res), -EINVAL);
-	}
-}
-
-/*
- * The real deadlock takes two threads; with one, the lone thread waited
- * for a partner that did not exist, and neither stop nor rmmod ended it.
- */
-static void real_deadlock_needs_two(struct kunit *test)
-{
-	struct racelab_slot *slot = racelab_slot_find("lockdep");
-	struct racelab_cfg *cfg = test_cfg(test, slot, "mode", "real-deadlock",
-					   "threads", "1", NULL);
-	const char *why;
-
-	KUNIT_EXPECT_EQ(test, racelab_cfg_validate(slot->scn, cfg, &why),
-			-EINVAL);
-	KUNIT_EXPECT_EQ(test, racelab_knob_parse(slot->scn, cfg, "threads", "2"),
-			0);
-	KUNIT_EXPECT_EQ(test, racelab_cfg_validate(slot->scn, cfg, &why),
-			IS_ENABLED(CONFIG_PROVE_LOCKING) ? 0 : -EINVAL);
-}
-
-/* Every thread's progress counter has a cache line of its own. */
-static void thread_slots_cacheline(struct kunit *test)
-{
-	struct racelab_run *run;
-	unsigned int n;
-
-	KUNIT_EXPECT_EQ(test, sizeof(run->thr[0]) % SMP_CACHE_BYTES, 0UL);
-	/* Allocated as the runner does, for every thread count. */
-	for (n = 1; n <= RACELAB_MAX_THREADS; n++) {
-		run = racelab_run_alloc(n);
-		KUNIT_ASSERT_NOT_NULL(test, run);
-		KUNIT_EXPECT_TRUE_MSG(test, IS_ALIGNED((unsigned long)&run->thr[0],
-						       SMP_CACHE_BYTES),
-				      "%u threads: slot 0 at offset %lu of a line", n,
-				      (unsigned long)&run->thr[0] % SMP_CACHE_BYTES);
-		kfree(run);
-	}
-}
-
-/* A run that ends at its duration_ms ended normally: it was not stopped. */
-static void deadline_is_not_stop(struct kunit *test)
-{
-	struct racelab_slot *slot = racelab_slot_find("counter");
-	struct racelab_cfg *cfg = test_cfg(test, slot, "mode", "atomic",
-					   "duration_ms", "50", NULL);
-	struct racelab_result *res = test_result(test);
-
-	KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
-	kunit_info(test, "%s\n", res->line);
-	KUNIT_EXPECT_TRUE(test, res->expired);
-	KUNIT_EXPECT_FALSE(test, res->stopped);
-	KUNIT_EXPECT_STREQ(test, racelab_verdict_name(res), "clean");
-	KUNIT_EXPECT_NOT_NULL(test, strstr(res->line, " ended=deadline "));
-}
-
-/*
- * check-then-act measures check-then-act only: every take is given back
- * through an indivisible step, so each pool ends as full as it began in
- * every mode, the racy ones included, while their takes still overlap.
- */
-static void check_act_pool_conserved(struct kunit *test)
-{
-	struct racelab_slot *slot = racelab_slot_find("check-then-act");
-	struct racelab_result *res = test_result(test);
 	unsigned int m;
 
-	for (m = 0; m < slot->scn->nr_modes; m++) {
-		const char *name = slot->scn->modes[m].name;
-		struct racelab_cfg *cfg = test_cfg(test, slot, "mode", name,
-						   "threads", "4",
-						   "amplifier", "none",
-						   "duration_ms", PLAN_MS, NULL);
-
-		KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
-		KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(res->line,
-						       " account_end=100 seat_end=1"),
-					  "%s", res->line);
-	}
+	for (m = 0; m < scn->nr_modes; m++)
+		if (scn->modes[m].kind == RACELAB_FIXED &&
+		    mode_runs_free(&scn->modes[m]))
+			return &scn->modes[m];
+	return NULL;
 }
 
-/*
- * seqlock readers always progress, whatever the window: the writer pauses
- * for longer than a read. A clean verdict rests on enough reads, and one
- * that does not says so.
- */
-static void torn_read_readers_progress(struct kunit *test)
+/* Threads for a scenario: @want, within what it declares. */
+static unsigned int scn_threads(const struct racelab_scenario *scn,
+				unsigned int want)
 {
-	struct racelab_slot *slot = racelab_slot_find("torn-read");
-	struct racelab_cfg *cfg = test_cfg(test, slot, "mode", "seqlock",
-					   "threads", "4",
-					   "amplifier", "delay:100000",
-					   "duration_ms", "1000", NULL);
-	struct racelab_result *res = test_result(test);
-
-	KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
-	kunit_info(test, "%s\n", res->line);
-	KUNIT_EXPECT_STREQ(test, racelab_verdict_name(res), "clean");
-	KUNIT_EXPECT_GE(test, res->expected, 1000ULL);
-
-	cfg = test_cfg(test, slot, "mode", "seqlock", "iterations", "1", NULL);
-	KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
-	KUNIT_EXPECT_STREQ(test, racelab_verdict_name(res), "inconclusive");
+	return clamp(want, racelab_min_threads(scn), racelab_max_threads(scn));
 }
 
-/*
- * A writer that never waited for a grace period outran slow readers: they
- * never reached the end of the list (each reader at 1 op, RCU stalled).
- */
-static void rcu_list_readers_progress(struct kunit *test)
+/* A number as a knob value, freed with the test. */
+static const char *uint_str(struct kunit *test, unsigned long v)
 {
-	struct racelab_slot *slot = racelab_slot_find("rcu-list");
-	struct racelab_cfg *cfg = test_cfg(test, slot, "mode", "rcu",
-					   "threads", "4",
-					   "amplifier", "delay:50000",
-					   "duration_ms", "3000", NULL);
-	struct racelab_result *res = test_result(test);
+	char *buf = kunit_kzalloc(test, 24, GFP_KERNEL);
 
-	KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
-	kunit_info(test, "%s\n", res->line);
-	KUNIT_EXPECT_STREQ(test, racelab_verdict_name(res), "clean");
-	KUNIT_EXPECT_GE(test, res->min_thread_ops, 10ULL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	snprintf(buf, 24, "%lu", v);
+	return buf;
 }
+
+/* Does verdict line @line hold the key=value pair @pair (@len bytes)? */
+static bool line_has_pair(const char *line, const char *pair, size_t len)
+{
+	const char *p;
+
+	for (p = strstr(line, " "); p; p = strstr(p + 1, " "))
+		if (!strncmp(p + 1, pair, len) &&
+		    (p[1 + len] == ' ' || p[1 + len] == '\0'))
+			return true;
+	return false;
+}
+
+/* ---------------------------------------------------------------- knobs */
 
 struct knob_case {
 	const char *knob;
@@ -464,12 +133,8 @@ struct knob_case {
 	const char *shown;	/* what the knob shows afterwards, if accepted */
 };
 
+/* The knobs every scenario has; mode is tested per scenario below. */
 static const struct knob_case knob_cases[] = {
-	{ "mode", "none", 0, "[none] lock-per-thread" },
-	{ "mode", "mutex", 0, "none lock-per-thread atomic-read-set spinlock [mutex]" },
-	{ "mode", "nosuchmode", -EINVAL },
-	{ "mode", "", -EINVAL },
-	{ "mode", "NONE", -EINVAL },
 	{ "threads", "1", 0, "1" },
 	{ "threads", "64", 0, "64" },
 	{ "threads", "0", -EINVAL },
@@ -515,262 +180,930 @@ static void knob_case_desc(const struct knob_case *k, char *desc)
 
 KUNIT_ARRAY_PARAM(knob, knob_cases, knob_case_desc);
 
-/* Each value is accepted and shown back, or refused leaving all unchanged. */
+/*
+ * Each value is accepted and shown back, or refused leaving all unchanged,
+ * in every scenario.
+ */
 static void knob_parse(struct kunit *test)
 {
 	const struct knob_case *k = test->param_value;
-	struct racelab_slot *slot = racelab_slot_find("counter");
-	struct racelab_cfg *cfg, *before;
+	struct racelab_slot *slot;
+	unsigned int i;
 	char buf[128];
 	int err;
 
-	cfg = test_cfg(test, slot, NULL);
-	before = test_cfg(test, slot, NULL);
+	for_each_slot(slot, i) {
+		struct racelab_cfg *cfg = test_cfg(test, slot, NULL);
+		struct racelab_cfg *before = test_cfg(test, slot, NULL);
 
-	err = racelab_knob_parse(slot->scn, cfg, k->knob, k->val);
-	KUNIT_EXPECT_EQ(test, err, k->err);
-	if (err) {
-		KUNIT_EXPECT_EQ(test, memcmp(cfg, before, sizeof(*cfg)), 0);
-		return;
+		err = racelab_knob_parse(slot->scn, cfg, k->knob, k->val);
+		KUNIT_EXPECT_EQ_MSG(test, err, k->err, "%s", slot->scn->name);
+		if (err) {
+			KUNIT_EXPECT_EQ(test, memcmp(cfg, before, sizeof(*cfg)), 0);
+			continue;
+		}
+		KUNIT_ASSERT_GE(test, racelab_cfg_show(slot->scn, cfg, k->knob,
+						       buf, sizeof(buf)), 0);
+		KUNIT_EXPECT_TRUE_MSG(test, strstr(buf, k->shown) == buf,
+				      "%s: shows \"%s\", want \"%s...\"",
+				      slot->scn->name, buf, k->shown);
 	}
-	KUNIT_ASSERT_GE(test, racelab_cfg_show(slot->scn, cfg, k->knob, buf,
-					       sizeof(buf)), 0);
-	KUNIT_EXPECT_TRUE_MSG(test, strstr(buf, k->shown) == buf,
-			      "shows \"%s\", want \"%s...\"", buf, k->shown);
+}
+
+/* Every mode is accepted by name and shown in brackets; nothing else is. */
+static void mode_names(struct kunit *test)
+{
+	static const char *const bad[] = { "nosuchmode", "", " " };
+	struct racelab_slot *slot;
+	unsigned int i, m, b;
+	char buf[256], want[48];
+
+	for_each_slot(slot, i) {
+		const struct racelab_scenario *scn = slot->scn;
+		struct racelab_cfg *cfg = test_cfg(test, slot, NULL);
+		struct racelab_cfg *before = test_cfg(test, slot, NULL);
+
+		for (m = 0; m < scn->nr_modes; m++) {
+			KUNIT_EXPECT_EQ(test, racelab_knob_parse(scn, cfg, "mode",
+								 scn->modes[m].name), 0);
+			KUNIT_EXPECT_EQ(test, cfg->mode, m);
+			racelab_cfg_show(scn, cfg, "mode", buf, sizeof(buf));
+			snprintf(want, sizeof(want), "[%s]", scn->modes[m].name);
+			KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(buf, want), "%s", buf);
+		}
+		*cfg = *before;
+		for (b = 0; b < ARRAY_SIZE(bad); b++) {
+			KUNIT_EXPECT_EQ(test, racelab_knob_parse(scn, cfg, "mode",
+								 bad[b]), -EINVAL);
+			KUNIT_EXPECT_EQ(test, memcmp(cfg, before, sizeof(*cfg)), 0);
+		}
+	}
+}
+
+/* Would @mode of @slot's scenario run with @amp? */
+static bool amp_accepted(struct kunit *test, struct racelab_slot *slot,
+			 const struct racelab_mode *mode, const char *amp)
+{
+	struct racelab_cfg *cfg = test_cfg(test, slot, "mode", mode->name,
+					   "amplifier", amp, NULL);
+	const char *why;
+
+	return !racelab_cfg_validate(slot->scn, cfg, &why);
 }
 
 /*
  * Rules that span knobs are checked on the whole configuration when a run
  * starts, so the order of the writes does not matter: each knob alone is
  * accepted, the combination is refused either way, and the run says so.
+ * The combination: a sleeping amplifier in a mode whose window is atomic.
  */
 static void rules_independent_of_order(struct kunit *test)
 {
-	static const char *const order[2][2] = {
-		{ "mode", "amplifier" }, { "amplifier", "mode" },
-	};
-	struct racelab_slot *slot = racelab_slot_find("counter");
+	const struct racelab_mode *atomic = NULL, *sleepy = NULL;
+	struct racelab_slot *slot;
 	struct racelab_result *res = test_result(test);
-	struct racelab_cfg *cfg;
-	const char *why;
-	unsigned int i, k;
+	unsigned int i, m, o, k;
 
-	for (i = 0; i < ARRAY_SIZE(order); i++) {
-		cfg = test_cfg(test, slot, NULL);
+	for_each_slot(slot, i) {
+		atomic = sleepy = NULL;
+		for (m = 0; m < slot->scn->nr_modes; m++) {
+			const struct racelab_mode *mode = &slot->scn->modes[m];
+
+			if (!mode_runs_free(mode))
+				continue;
+			if (mode->flags & RACELAB_MODE_ATOMIC_WINDOW)
+				atomic = atomic ?: mode;
+			else if (amp_accepted(test, slot, mode, "sleep"))
+				sleepy = sleepy ?: mode;
+		}
+		if (atomic && sleepy)
+			break;
+	}
+	if (!slot)
+		kunit_skip(test, "no scenario has an atomic and a sleeping window");
+	for (o = 0; o < 2; o++) {
+		struct racelab_cfg *cfg = test_cfg(test, slot, NULL);
+		const char *why;
+
 		for (k = 0; k < 2; k++) {
-			const char *knob = order[i][k];
+			bool mode_first = (k == 0) == (o == 0);
 
-			KUNIT_EXPECT_EQ(test, racelab_knob_parse(slot->scn, cfg, knob,
-								 strcmp(knob, "mode") ?
-								 "sleep" : "spinlock"),
+			KUNIT_EXPECT_EQ(test, mode_first ?
+					racelab_knob_parse(slot->scn, cfg, "mode",
+							   atomic->name) :
+					racelab_knob_parse(slot->scn, cfg,
+							   "amplifier", "sleep"),
 					0);
 		}
 		KUNIT_EXPECT_EQ(test, racelab_cfg_validate(slot->scn, cfg, &why),
 				-EINVAL);
 		KUNIT_EXPECT_EQ(test, racelab_run_sync(slot, cfg, res), -EINVAL);
 		KUNIT_EXPECT_EQ(test, racelab_knob_parse(slot->scn, cfg, "mode",
-							 "mutex"), 0);
-		KUNIT_EXPECT_EQ(test, racelab_cfg_validate(slot->scn, cfg, &why),
-				0);
+							 sleepy->name), 0);
+		KUNIT_EXPECT_EQ_MSG(test, racelab_cfg_validate(slot->scn, cfg, &why),
+				    0, "%s/%s: %s", slot->scn->name, sleepy->name,
+				    why);
 	}
 }
 
 /* A run of a bad configuration is refused before any thread starts. */
 static void run_refuses_bad_cfg(struct kunit *test)
 {
-	struct racelab_slot *slot = racelab_slot_find("counter");
+	struct racelab_result *res = test_result(test);
+	struct racelab_slot *slot;
 	struct racelab_cfg *cfg;
-	struct racelab_result *res;
+	unsigned int i;
 
-	cfg = test_cfg(test, slot, NULL);
-	res = test_result(test);
-	cfg->threads = 0;
-	KUNIT_EXPECT_EQ(test, racelab_run_sync(slot, cfg, res), -EINVAL);
-	racelab_cfg_default(cfg);
-	cfg->mode = slot->scn->nr_modes;
-	KUNIT_EXPECT_EQ(test, racelab_run_sync(slot, cfg, res), -EINVAL);
+	for_each_slot(slot, i) {
+		cfg = test_cfg(test, slot, NULL);
+		cfg->threads = 0;
+		KUNIT_EXPECT_EQ(test, racelab_run_sync(slot, cfg, res), -EINVAL);
+		racelab_cfg_default(cfg);
+		cfg->mode = slot->scn->nr_modes;
+		KUNIT_EXPECT_EQ(test, racelab_run_sync(slot, cfg, res), -EINVAL);
+		racelab_cfg_default(cfg);
+		cfg->duration_ms = 0;
+		KUNIT_EXPECT_EQ(test, racelab_run_sync(slot, cfg, res), -EINVAL);
+	}
+}
+
+/* Refused at start: the knob alone is fine, the whole is not. */
+static void expect_refused(struct kunit *test, struct racelab_slot *slot,
+			   struct racelab_cfg *cfg, const char *what)
+{
+	struct racelab_result *res = test_result(test);
+	const char *why = NULL;
+
+	KUNIT_EXPECT_EQ_MSG(test, racelab_cfg_validate(slot->scn, cfg, &why),
+			    -EINVAL, "%s: %s", slot->scn->name, what);
+	KUNIT_EXPECT_EQ_MSG(test, racelab_run_sync(slot, cfg, res), -EINVAL,
+			    "%s: %s", slot->scn->name, what);
+	if (why)
+		kunit_info(test, "%s, %s: refused: %s\n", slot->scn->name, what,
+			   why);
+}
+
+/*
+ * Every bound a scenario or a mode declares is enforced at start: threads,
+ * CPUs, amplifiers, and sleeping windows that would hold up a stop.
+ */
+static void declared_bounds(struct kunit *test)
+{
+	struct racelab_slot *slot;
+	unsigned int i, m;
+
+	for_each_slot(slot, i) {
+		const struct racelab_scenario *scn = slot->scn;
+		unsigned int lo = racelab_min_threads(scn);
+		unsigned int hi = racelab_max_threads(scn);
+
+		if (hi < RACELAB_MAX_THREADS)
+			expect_refused(test, slot, test_cfg(test, slot, "threads",
+							    uint_str(test, hi + 1),
+							    NULL), "threads above max");
+		if (lo > 1)
+			expect_refused(test, slot, test_cfg(test, slot, "threads",
+							    uint_str(test, lo - 1),
+							    NULL), "threads below min");
+		if (scn->flags & RACELAB_SCN_NO_AMP)
+			expect_refused(test, slot, test_cfg(test, slot, "amplifier",
+							    "delay:100", NULL),
+				       "an amplifier");
+		if (racelab_min_cpus(scn) > 1)
+			expect_refused(test, slot, test_cfg(test, slot, "cpus",
+							    "0", NULL),
+				       "pinned to one CPU");
+		for (m = 0; m < scn->nr_modes; m++) {
+			const struct racelab_mode *mode = &scn->modes[m];
+
+			if (mode->flags & RACELAB_MODE_ATOMIC_WINDOW)
+				expect_refused(test, slot,
+					       test_cfg(test, slot, "mode", mode->name,
+							"amplifier", "sleep", NULL),
+					       "sleep in an atomic window");
+			if ((mode->flags & RACELAB_MODE_SERIAL_WINDOW) &&
+			    !(mode->flags & RACELAB_MODE_ATOMIC_WINDOW) &&
+			    hi == RACELAB_MAX_THREADS)
+				expect_refused(test, slot,
+					       test_cfg(test, slot, "mode", mode->name,
+							"threads", "64",
+							"amplifier", "sleep:1000",
+							NULL),
+					       "64 threads x 1 ms under one lock");
+			if (mode->min_threads > lo)
+				expect_refused(test, slot,
+					       test_cfg(test, slot, "mode", mode->name,
+							"threads",
+							uint_str(test, mode->min_threads - 1),
+							NULL),
+					       "below the mode's min_threads");
+		}
+	}
+}
+
+/*
+ * A mode's own thread minimum: one below it is refused, at it the minimum
+ * says nothing (the real deadlock once hung with one thread: it waited for
+ * a partner that did not exist).
+ */
+static void mode_min_threads(struct kunit *test)
+{
+	struct racelab_slot *slot;
+	unsigned int i, m, n = 0;
+
+	for_each_slot(slot, i) {
+		for (m = 0; m < slot->scn->nr_modes; m++) {
+			const struct racelab_mode *mode = &slot->scn->modes[m];
+			struct racelab_cfg *cfg;
+			const char *why = NULL;
+
+			if (mode->min_threads < 2)
+				continue;
+			n++;
+			cfg = test_cfg(test, slot, "mode", mode->name, "threads",
+				       uint_str(test, mode->min_threads - 1), NULL);
+			KUNIT_EXPECT_EQ(test, racelab_cfg_validate(slot->scn, cfg,
+								   &why), -EINVAL);
+			cfg = test_cfg(test, slot, "mode", mode->name, "threads",
+				       uint_str(test, mode->min_threads), NULL);
+			if (racelab_cfg_validate(slot->scn, cfg, &why))
+				KUNIT_EXPECT_NULL_MSG(test, strstr(why, "min_threads"),
+						      "%s/%s: %s", slot->scn->name,
+						      mode->name, why);
+		}
+	}
+	if (!n)
+		kunit_skip(test, "no mode declares a thread minimum");
+}
+
+/* Every thread's progress counter has a cache line of its own. */
+static void thread_slots_cacheline(struct kunit *test)
+{
+	struct racelab_run *run;
+	unsigned int n;
+
+	KUNIT_EXPECT_EQ(test, sizeof(run->thr[0]) % SMP_CACHE_BYTES, 0UL);
+	/* Allocated as the runner does, for every thread count. */
+	for (n = 1; n <= RACELAB_MAX_THREADS; n++) {
+		run = racelab_run_alloc(n);
+		KUNIT_ASSERT_NOT_NULL(test, run);
+		KUNIT_EXPECT_TRUE_MSG(test, IS_ALIGNED((unsigned long)&run->thr[0],
+						       SMP_CACHE_BYTES),
+				      "%u threads: slot 0 at offset %lu of a line", n,
+				      (unsigned long)&run->thr[0] % SMP_CACHE_BYTES);
+		kfree(run);
+	}
+}
+
+/* A fixed mode that runs here, of a scenario that needs no sample. */
+static struct racelab_slot *plain_fixed(const struct racelab_mode **mode)
+{
+	struct racelab_slot *slot;
+	unsigned int i;
+
+	for_each_slot(slot, i) {
+		*mode = first_fixed(slot->scn);
+		if (*mode && !slot->scn->min_expected && !slot->scn->write &&
+		    num_online_cpus() >= racelab_min_cpus(slot->scn))
+			return slot;
+	}
+	return NULL;
+}
+
+/* A run that ends at its duration_ms ended normally: it was not stopped. */
+static void deadline_is_not_stop(struct kunit *test)
+{
+	const struct racelab_mode *mode;
+	struct racelab_slot *slot = plain_fixed(&mode);
+	struct racelab_result *res = test_result(test);
+	struct racelab_cfg *cfg;
+
+	if (!slot)
+		kunit_skip(test, "no fixed mode runs here");
+	cfg = test_cfg(test, slot, "mode", mode->name, "duration_ms", "50", NULL);
+	KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
+	kunit_info(test, "%s\n", res->line);
+	KUNIT_EXPECT_TRUE(test, res->expired);
+	KUNIT_EXPECT_FALSE(test, res->stopped);
+	KUNIT_EXPECT_STREQ(test, racelab_verdict_name(res), "clean");
+	KUNIT_EXPECT_NOT_NULL(test, strstr(res->line, " ended=deadline "));
+}
+
+/*
+ * An iteration cap is exact: every thread does exactly that many, and the
+ * run ends by it, not by its time limit.
+ */
+static void iterations_cap_exact(struct kunit *test)
+{
+	struct racelab_result *res = test_result(test);
+	struct racelab_slot *slot;
+	unsigned int i, n;
+
+	for_each_slot(slot, i) {
+		const struct racelab_mode *mode = first_fixed(slot->scn);
+		struct racelab_cfg *cfg;
+
+		if (!mode || slot->scn->write ||
+		    num_online_cpus() < racelab_min_cpus(slot->scn))
+			continue;
+		n = scn_threads(slot->scn, 3);
+		cfg = test_cfg(test, slot, "mode", mode->name, "threads",
+			       uint_str(test, n), "iterations", "20000",
+			       "duration_ms", "60000", NULL);
+		KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
+		KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(res->line, " ended=iterations "),
+					  "%s", res->line);
+		KUNIT_EXPECT_EQ_MSG(test, res->ops, 20000ULL * n, "%s", res->line);
+		KUNIT_EXPECT_EQ(test, res->min_thread_ops, 20000ULL);
+	}
 }
 
 /* Pinning puts thread i on the i-th CPU of the list and still counts right. */
 static void pinned_run_exact(struct kunit *test)
 {
-	struct racelab_slot *slot = racelab_slot_find("counter");
-	struct racelab_cfg *cfg;
 	struct racelab_result *res = test_result(test);
+	struct racelab_slot *slot;
 	char cpus[32], want[40];
+	unsigned int i;
 
 	snprintf(cpus, sizeof(cpus), "%*pbl", cpumask_pr_args(cpu_online_mask));
 	snprintf(want, sizeof(want), " cpus=%s ", cpus);
-	cfg = test_cfg(test, slot, "cpus", cpus, "mode", "atomic",
-		       "threads", "4", "iterations", "10000",
-		       "duration_ms", "20000", NULL);
-	KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
-	KUNIT_ASSERT_FALSE_MSG(test, res->expired, "%s", res->line);
-	KUNIT_EXPECT_EQ(test, res->observed, 40000ULL);
-	KUNIT_EXPECT_EQ(test, res->anomalies, 0ULL);
-	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(res->line, want), "%s", res->line);
-}
+	for_each_slot(slot, i) {
+		const struct racelab_mode *mode = first_fixed(slot->scn);
+		struct racelab_cfg *cfg;
+		const char *why;
 
-/*
- * Scripted interleavings: every interleaving of two threads' steps, replayed
- * by the conductor, against a model of the steps written here without it.
- */
-struct sched_model {
-	long shared;		/* counter value, or account balance */
-	long local[2];		/* each thread's copy, or its check */
-	long withdrawals;
-};
-
-static void sched_model_step(const char *scn, struct sched_model *m,
-			     unsigned int t, char step)
-{
-	if (!strcmp(scn, "counter")) {
-		if (step == 'R')
-			m->local[t] = m->shared;
-		else if (step == 'M')
-			m->local[t]++;
-		else
-			m->shared = m->local[t];
-	} else {
-		if (step == 'C') {
-			m->local[t] = m->shared >= 60;
-		} else if (m->local[t]) {
-			m->shared -= 60;
-			m->withdrawals++;
-		}
+		if (!mode)
+			continue;
+		cfg = test_cfg(test, slot, "cpus", cpus, "mode", mode->name,
+			       "threads", uint_str(test, scn_threads(slot->scn, 4)),
+			       "duration_ms", "300", NULL);
+		if (racelab_cfg_validate(slot->scn, cfg, &why))
+			continue;	/* needs more CPUs than this kernel has */
+		KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
+		KUNIT_EXPECT_STREQ_MSG(test, racelab_verdict_name(res), "clean",
+				       "%s", res->line);
+		KUNIT_EXPECT_EQ(test, res->anomalies, 0ULL);
+		KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(res->line, want), "%s",
+					  res->line);
 	}
 }
 
 /*
- * The n-th interleaving of two threads of @len steps each: bit i of @mask
- * says which thread runs step i. Returns false if @mask does not give each
- * thread exactly @len steps.
+ * What a scenario conserves holds in every mode, racy ones included: the
+ * race is in what it declares racy, not in its bookkeeping (check-then-act
+ * once measured two races at once, its give-back being a plain RMW).
  */
-static bool sched_build(const char *steps, unsigned int mask, char *buf,
-			size_t size, const char *scn, struct sched_model *m)
+static void always_holds(struct kunit *test)
 {
-	unsigned int len = strlen(steps), next[2] = {}, i;
+	struct racelab_result *res = test_result(test);
+	struct racelab_slot *slot;
+	unsigned int i, m, n = 0;
+
+	for_each_slot(slot, i) {
+		const struct racelab_scenario *scn = slot->scn;
+
+		if (!scn->always || num_online_cpus() < racelab_min_cpus(scn))
+			continue;
+		for (m = 0; m < scn->nr_modes; m++) {
+			const char *pairs = scn->always;
+			struct racelab_cfg *cfg;
+
+			if (!mode_runs_free(&scn->modes[m]))
+				continue;
+			n++;
+			cfg = test_cfg(test, slot, "mode", scn->modes[m].name,
+				       "threads", uint_str(test, scn_threads(scn, 4)),
+				       "duration_ms", "300", NULL);
+			KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
+			while (*pairs) {
+				size_t len = strcspn(pairs, " ");
+
+				KUNIT_EXPECT_TRUE_MSG(test,
+						      line_has_pair(res->line, pairs, len),
+						      "want %.*s in %s", (int)len,
+						      pairs, res->line);
+				pairs += len;
+				pairs += strspn(pairs, " ");
+			}
+		}
+	}
+	if (!n)
+		kunit_skip(test, "no scenario declares what it conserves");
+}
+
+/*
+ * Readers always progress in a fixed reader/writer mode, whatever the
+ * window: the widest delay with 4 threads. A writer that never waited once
+ * outran its readers (rcu-list: each reader stuck at 1 op, RCU stalled);
+ * seqlock readers once starved behind a writer that never paused.
+ */
+static void readers_progress(struct kunit *test)
+{
+	struct racelab_result *res = test_result(test);
+	struct racelab_slot *slot;
+	unsigned int i, m, n = 0;
+
+	for_each_slot(slot, i) {
+		const struct racelab_scenario *scn = slot->scn;
+
+		if (!scn->write)
+			continue;
+		for (m = 0; m < scn->nr_modes; m++) {
+			const struct racelab_mode *mode = &scn->modes[m];
+			struct racelab_cfg *cfg;
+
+			if (mode->kind != RACELAB_FIXED || !mode_runs_free(mode))
+				continue;
+			n++;
+			cfg = test_cfg(test, slot, "mode", mode->name,
+				       "threads", uint_str(test, scn_threads(scn, 4)),
+				       "amplifier", "delay:100000",
+				       "duration_ms", "2000", NULL);
+			KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
+			kunit_info(test, "%s\n", res->line);
+			KUNIT_EXPECT_STREQ_MSG(test, racelab_verdict_name(res),
+					       "clean", "%s", res->line);
+			KUNIT_EXPECT_GE_MSG(test, res->min_thread_ops, 10ULL, "%s",
+					    res->line);
+		}
+	}
+	if (!n)
+		kunit_skip(test, "no reader/writer scenario");
+}
+
+/* A clean verdict on too small a sample says so: inconclusive. */
+static void small_sample_inconclusive(struct kunit *test)
+{
+	struct racelab_result *res = test_result(test);
+	struct racelab_slot *slot;
+	unsigned int i, n = 0;
+
+	for_each_slot(slot, i) {
+		const struct racelab_mode *mode = first_fixed(slot->scn);
+		struct racelab_cfg *cfg;
+
+		if (!slot->scn->min_expected || !mode)
+			continue;
+		n++;
+		cfg = test_cfg(test, slot, "mode", mode->name, "iterations", "1",
+			       NULL);
+		KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
+		KUNIT_EXPECT_STREQ_MSG(test, racelab_verdict_name(res),
+				       "inconclusive", "%s", res->line);
+	}
+	if (!n)
+		kunit_skip(test, "no scenario declares a minimum sample");
+}
+
+/*
+ * A racy mode that cannot show its race on this hardware does not: x86-TSO
+ * forbids the message-passing reordering.
+ */
+static void hidden_stays_clean(struct kunit *test)
+{
+	struct racelab_result *res = test_result(test);
+	struct racelab_slot *slot;
+	unsigned int i, m, n = 0;
+
+	for_each_slot(slot, i) {
+		for (m = 0; m < slot->scn->nr_modes; m++) {
+			const struct racelab_mode *mode = &slot->scn->modes[m];
+			struct racelab_cfg *cfg;
+			const char *why;
+
+			if (!(mode->hidden & RACELAB_HIDDEN_TSO) ||
+			    racelab_mode_shows_here(mode, &why))
+				continue;
+			cfg = test_cfg(test, slot, "mode", mode->name,
+				       "duration_ms", "1000", NULL);
+			if (racelab_cfg_validate(slot->scn, cfg, &why))
+				continue;
+			n++;
+			KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
+			kunit_info(test, "%s\n", res->line);
+			KUNIT_EXPECT_GT(test, res->expected, 0ULL);
+			KUNIT_EXPECT_EQ(test, res->anomalies, 0ULL);
+		}
+	}
+	if (!n)
+		kunit_skip(test, "no mode is hidden by this hardware");
+}
+
+static struct kunit_case racelab_knobs_cases[] = {
+	KUNIT_CASE_PARAM(knob_parse, knob_gen_params),
+	KUNIT_CASE(mode_names),
+	KUNIT_CASE(rules_independent_of_order),
+	KUNIT_CASE(run_refuses_bad_cfg),
+	KUNIT_CASE(declared_bounds),
+	KUNIT_CASE(mode_min_threads),
+	KUNIT_CASE(thread_slots_cacheline),
+	KUNIT_CASE(deadline_is_not_stop),
+	KUNIT_CASE(iterations_cap_exact),
+	KUNIT_CASE(pinned_run_exact),
+	KUNIT_CASE(always_holds),
+	KUNIT_CASE(readers_progress),
+	KUNIT_CASE(small_sample_inconclusive),
+	KUNIT_CASE(hidden_stays_clean),
+	{}
+};
+
+static struct kunit_suite racelab_knobs_suite = {
+	.name = "racelab_knobs",
+	.test_cases = racelab_knobs_cases,
+};
+
+/* ---------------------------------------------------------------- races */
+
+/*
+ * Thread counts, as kcsan_test.c's nthreads_gen_params: 2, 3, 4, 8, 16 ...
+ * up to the maximum, bounded by the online CPUs (at least 2: on one CPU
+ * two threads still race through preemption).
+ */
+static unsigned int next_threads(unsigned int n)
+{
+	unsigned int bound = max(2U, num_online_cpus());
+
+	n = n < 4 ? n + 1 : n * 2;
+	if (n < 2)
+		n = 2;
+	return n <= min_t(unsigned int, bound, RACELAB_MAX_THREADS) ? n : 0;
+}
+
+struct race_case {
+	struct racelab_slot *slot;
+	const struct racelab_plan *plan;
+	const struct racelab_mode *mode;
+	unsigned int threads;
+	char desc[KUNIT_PARAM_DESC_SIZE];
+};
+
+#define RACE_CASES_MAX	1024
+static struct race_case *race_cases;
+static unsigned int nr_race_cases;
+
+static const char *plan_ms(struct kunit *test, const struct racelab_plan *plan)
+{
+	return uint_str(test, plan->duration_ms ?: RACELAB_PLAN_MS);
+}
+
+/* The case's configuration, through the knobs. */
+static struct racelab_cfg *race_cfg(struct kunit *test,
+				    const struct race_case *c)
+{
+	return test_cfg(test, c->slot, "mode", c->mode->name,
+			"duration_ms", plan_ms(test, c->plan),
+			"amplifier", c->plan->amplifier,
+			"threads", uint_str(test, c->threads), NULL);
+}
+
+/*
+ * Every free-running mode of every scenario, under each of its plans and
+ * every thread count; a combination the knobs refuse is no case.
+ */
+static void race_cases_add(struct racelab_slot *slot,
+			   const struct racelab_plan *plan,
+			   const struct racelab_mode *mode, unsigned int n)
+{
+	const struct racelab_scenario *scn = slot->scn;
+	struct racelab_cfg *cfg;
+	struct race_case *c;
+	const char *why;
+	char val[16];
+
+	if (n < max(racelab_min_threads(scn), mode->min_threads) ||
+	    n > racelab_max_threads(scn))
+		return;
+	cfg = kzalloc(sizeof(*cfg), GFP_KERNEL);
+	if (!cfg)
+		return;
+	racelab_cfg_default(cfg);
+	snprintf(val, sizeof(val), "%u", n);
+	if (racelab_knob_parse(scn, cfg, "mode", mode->name) ||
+	    racelab_knob_parse(scn, cfg, "amplifier", plan->amplifier) ||
+	    racelab_knob_parse(scn, cfg, "threads", val) ||
+	    racelab_cfg_validate(scn, cfg, &why) ||
+	    WARN_ON(nr_race_cases == RACE_CASES_MAX)) {
+		kfree(cfg);
+		return;
+	}
+	kfree(cfg);
+	c = &race_cases[nr_race_cases++];
+	c->slot = slot;
+	c->plan = plan;
+	c->mode = mode;
+	c->threads = n;
+	snprintf(c->desc, sizeof(c->desc), "%s/%s/%s/%ut", scn->name,
+		 mode->name, plan->amplifier, n);
+}
+
+static void race_cases_init(void)
+{
+	const struct racelab_plan *plan;
+	struct racelab_slot *slot;
+	unsigned int i, m, n;
+
+	if (race_cases)
+		return;
+	race_cases = kcalloc(RACE_CASES_MAX, sizeof(*race_cases), GFP_KERNEL);
+	if (!race_cases)
+		return;
+	for_each_slot(slot, i)
+		for (plan = slot->scn->plans; plan && plan->amplifier; plan++)
+			for (m = 0; m < slot->scn->nr_modes; m++)
+				for (n = next_threads(0); n; n = next_threads(n))
+					if (mode_runs_free(&slot->scn->modes[m]))
+						race_cases_add(slot, plan,
+							       &slot->scn->modes[m], n);
+}
+
+static const void *race_gen(const void *prev, char *desc, bool fixed)
+{
+	const struct race_case *c = prev;
+	const char *why;
+
+	if (!c) {
+		race_cases_init();
+		if (!race_cases)
+			return NULL;
+		c = race_cases;
+	} else {
+		c++;
+	}
+	for (; c < race_cases + nr_race_cases; c++) {
+		if ((c->mode->kind == RACELAB_FIXED) != fixed)
+			continue;
+		if (!fixed && !racelab_mode_shows_here(c->mode, &why))
+			continue;
+		strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+		return c;
+	}
+	return NULL;
+}
+
+static const void *racy_gen(const void *prev, char *desc)
+{
+	return race_gen(prev, desc, false);
+}
+
+static const void *fixed_gen(const void *prev, char *desc)
+{
+	return race_gen(prev, desc, true);
+}
+
+/* A fixed mode is exact in every run that shows the racy ones. */
+static void fixed_exact(struct kunit *test)
+{
+	const struct race_case *c = test->param_value;
+	struct racelab_result *res = test_result(test);
+
+	KUNIT_ASSERT_EQ(test, racelab_run_sync(c->slot, race_cfg(test, c), res), 0);
+	kunit_info(test, "%u CPUs online: %s\n", num_online_cpus(), res->line);
+	KUNIT_EXPECT_FALSE(test, res->stopped);
+	KUNIT_EXPECT_FALSE(test, res->inconclusive);
+	KUNIT_EXPECT_GT(test, res->min_thread_ops, 0ULL);
+	KUNIT_EXPECT_GT(test, res->expected, 0ULL);
+	KUNIT_EXPECT_EQ(test, res->observed, res->expected);
+	KUNIT_EXPECT_EQ(test, res->anomalies, 0ULL);
+	KUNIT_EXPECT_STREQ(test, racelab_verdict_name(res), "clean");
+}
+
+/*
+ * Repeat the same run until the anomaly shows or the deadline passes. On
+ * one CPU only a preemption inside the window splits it; racelab's window
+ * check is a branch that ends a TCG translation block, so even the
+ * unamplified window can be preempted there (measured, README "Figures").
+ */
+static void racy_shows_anomaly(struct kunit *test)
+{
+	const struct race_case *c = test->param_value;
+	struct racelab_result *res = test_result(test);
+	unsigned int attempts = 0;
+	struct racelab_cfg *cfg;
+	u64 start, elapsed_ms;
+
+	if (num_online_cpus() < (c->plan->racy_cpus ?: 1))
+		kunit_skip(test, "this plan races on %u CPUs or more",
+			   c->plan->racy_cpus);
+	cfg = race_cfg(test, c);
+	start = ktime_get_ns();
+	do {
+		attempts++;
+		KUNIT_ASSERT_EQ(test, racelab_run_sync(c->slot, cfg, res), 0);
+		elapsed_ms = div_u64(ktime_get_ns() - start, NSEC_PER_MSEC);
+	} while (!res->anomalies && elapsed_ms < RACY_DEADLINE_MS);
+
+	kunit_info(test, "%u CPUs online: anomaly after %u attempt(s), %llu ms: %s\n",
+		   num_online_cpus(), attempts, elapsed_ms, res->line);
+	KUNIT_EXPECT_GT_MSG(test, res->anomalies, 0ULL,
+			    "no anomaly in %u attempts (%llu ms)", attempts,
+			    elapsed_ms);
+	KUNIT_EXPECT_STREQ(test, racelab_verdict_name(res), "race");
+	KUNIT_EXPECT_LE(test, res->observed, res->expected);
+}
+
+static struct kunit_case racelab_races_cases[] = {
+	KUNIT_CASE_PARAM(fixed_exact, fixed_gen),
+	KUNIT_CASE_PARAM(racy_shows_anomaly, racy_gen),
+	{}
+};
+
+static void racelab_races_exit(struct kunit_suite *suite)
+{
+	kfree(race_cases);
+	race_cases = NULL;
+	nr_race_cases = 0;
+}
+
+static struct kunit_suite racelab_races_suite = {
+	.name = "racelab_races",
+	.suite_exit = racelab_races_exit,
+	.test_cases = racelab_races_cases,
+};
+
+/* ------------------------------------------------------------ schedules */
+
+/* The scenarios that replay schedules, one test parameter each. */
+static const void *sched_gen(const void *prev, char *desc)
+{
+	struct racelab_slot *slot;
+	unsigned int i = 0;
+
+	if (prev) {
+		while (racelab_slot_at(i) != prev)
+			i++;
+		i++;
+	}
+	for (; (slot = racelab_slot_at(i)); i++) {
+		if (slot->scn->script) {
+			strscpy(desc, slot->scn->name, KUNIT_PARAM_DESC_SIZE);
+			return slot;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The interleaving of two threads given by @mask: bit i says which thread
+ * runs step i. Written into @buf, and played on the model. False if @mask
+ * does not give each thread all of its steps.
+ */
+static bool sched_build(const struct racelab_script_ops *ops, unsigned int mask,
+			char *buf, size_t size, struct racelab_script_model *m)
+{
+	unsigned int len = strlen(ops->steps), next[2] = {}, i;
 	int n = 0;
 
 	if (hweight32(mask) != len)
 		return false;
+	memset(m, 0, sizeof(*m));
+	ops->model_init(m);
 	for (i = 0; i < 2 * len; i++) {
 		unsigned int t = (mask >> i) & 1;
 
 		n += scnprintf(buf + n, size - n, "%s%c%u", i ? " " : "",
-			       steps[next[t]], t);
-		sched_model_step(scn, m, t, steps[next[t]]);
+			       ops->steps[next[t]], t);
+		ops->model_step(m, t, ops->steps[next[t]]);
 		next[t]++;
 	}
 	return true;
 }
 
-static void schedule_all(struct kunit *test, const char *scn_name,
-			 const char *steps, unsigned int want_total)
+/*
+ * Every interleaving of two threads' steps, replayed by the conductor,
+ * against the scenario's model of its steps played on paper: the same
+ * value, and an anomaly exactly where the model goes wrong. Both serial
+ * orders are clean.
+ */
+static void schedule_all(struct kunit *test)
 {
-	struct racelab_slot *slot = racelab_slot_find(scn_name);
-	unsigned int len = strlen(steps), mask, total = 0, bad = 0;
+	struct racelab_slot *slot = (struct racelab_slot *)test->param_value;
+	const struct racelab_script_ops *ops = slot->scn->script;
+	unsigned int len = strlen(ops->steps), mask, total = 0, bad = 0, want;
 	struct racelab_result *res = test_result(test);
-	char script[64];
+	struct racelab_script_model m;
+	char script[64], shown[64];
 
-	KUNIT_ASSERT_NOT_NULL(test, slot);
 	for (mask = 0; mask < BIT(2 * len); mask++) {
-		struct sched_model m = { .shared = !strcmp(scn_name, "counter") ? 0 : 100 };
 		struct racelab_cfg *cfg;
 		bool model_bad;
+		u64 observed;
 
-		if (!sched_build(steps, mask, script, sizeof(script), scn_name, &m))
+		if (!sched_build(ops, mask, script, sizeof(script), &m))
 			continue;
 		total++;
+		ops->model_result(&m, &observed, &model_bad);
 		cfg = test_cfg(test, slot, "schedule", script, NULL);
 		KUNIT_ASSERT_EQ_MSG(test, racelab_run_sync(slot, cfg, res), 0,
 				    "%s", script);
-		if (!strcmp(scn_name, "counter")) {
-			model_bad = m.shared != 2;
-			KUNIT_EXPECT_EQ_MSG(test, res->observed, (u64)m.shared,
-					    "%s: %s", script, res->line);
-		} else {
-			model_bad = m.withdrawals > 1;
-			KUNIT_EXPECT_EQ_MSG(test, res->observed, (u64)m.withdrawals,
-					    "%s: %s", script, res->line);
-		}
+		KUNIT_EXPECT_EQ_MSG(test, res->observed, observed, "%s: %s",
+				    script, res->line);
 		KUNIT_EXPECT_EQ_MSG(test, res->anomalies > 0, model_bad, "%s: %s",
 				    script, res->line);
+		if (mask == BIT(len) - 1 || mask == (BIT(len) - 1) << len)
+			KUNIT_EXPECT_FALSE_MSG(test, model_bad, "serial %s", script);
 		KUNIT_EXPECT_NOT_NULL(test, strstr(res->line, "mode=schedule"));
+		strscpy(shown, script, sizeof(shown));
+		strreplace(shown, ' ', ',');
+		KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(res->line, shown), "%s",
+					  res->line);
 		bad += model_bad;
 		kunit_info(test, "%-20s -> %s\n", script,
 			   res->anomalies ? "race" : "clean");
 	}
-	KUNIT_EXPECT_EQ(test, total, want_total);
+	/* (2L choose L) interleavings of two threads of L steps. */
+	for (mask = 0, want = 1; mask < len; mask++)
+		want = want * (2 * len - mask) / (mask + 1);
+	KUNIT_EXPECT_EQ(test, total, want);
+	KUNIT_EXPECT_GT_MSG(test, bad, 0U, "no interleaving goes wrong");
 	kunit_info(test, "%u of %u interleavings go wrong\n", bad, total);
-}
-
-/* All 20 interleavings of two read-modify-write increments. */
-static void schedule_counter_all(struct kunit *test)
-{
-	schedule_all(test, "counter", "RMW", 20);
-}
-
-/* All 6 interleavings of two check-then-withdraw customers. */
-static void schedule_check_act_all(struct kunit *test)
-{
-	schedule_all(test, "check-then-act", "CA", 6);
-}
-
-/* The two schedules of the issue, by name. */
-static void schedule_named(struct kunit *test)
-{
-	struct racelab_slot *slot = racelab_slot_find("counter");
-	struct racelab_result *res = test_result(test);
-	struct racelab_cfg *cfg;
-
-	cfg = test_cfg(test, slot, "schedule", "R0 R1 M0 M1 W0 W1", NULL);
-	KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
-	KUNIT_EXPECT_EQ(test, res->observed, 1ULL);
-	KUNIT_EXPECT_NOT_NULL(test, strstr(res->line, "schedule=R0,R1,M0,M1,W0,W1"));
-	KUNIT_EXPECT_NOT_NULL(test, strstr(res->line, "value=1"));
-	cfg = test_cfg(test, slot, "schedule", "R0,M0,W0,R1,M1,W1", NULL);
-	KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
-	KUNIT_EXPECT_EQ(test, res->observed, 2ULL);
-	KUNIT_EXPECT_EQ(test, res->anomalies, 0ULL);
 }
 
 /* Bad schedules are refused and leave the configuration as it was. */
 static void schedule_refused(struct kunit *test)
 {
-	static const char *const bad[] = {
-		"R0 R1 M0 M1 W0",		/* a missing step */
-		"M0 R0 W0 R1 M1 W1",		/* a thread out of its order */
-		"R0 R1 M0 M1 W0 W1 W1",		/* too long, a step twice */
-		"X0 R1 M0 M1 W0 W1",		/* unknown step */
-		"R0 R2 M0 M2 W0 W2",		/* no thread 2 */
-		"R0R1 M0 M1 W0 W1",		/* no separator */
-		"R0 R1 M0 M1 W0 W1 R0 R1 M0 M1 W0 W1 R0 R1 M0 M1 W0",
-		"",
-	};
-	struct racelab_slot *slot = racelab_slot_find("counter");
-	struct racelab_slot *torn = racelab_slot_find("torn-read");
+	struct racelab_slot *slot = (struct racelab_slot *)test->param_value;
+	const char *steps = slot->scn->script->steps;
+	unsigned int len = strlen(steps), i;
 	struct racelab_cfg *cfg = test_cfg(test, slot, NULL);
 	struct racelab_cfg *before = test_cfg(test, slot, NULL);
-	unsigned int i;
+	char serial[64], bad[8][128];
+	char unknown = 'X';
+	int n = 0;
 
+	while (strchr(steps, unknown))
+		unknown++;
+	for (i = 0; i < 2 * len; i++)
+		n += scnprintf(serial + n, sizeof(serial) - n, "%s%c%u",
+			       i ? " " : "", steps[i % len], i / len);
+	/* a step missing; a step twice; an unknown step; no thread 2 */
+	snprintf(bad[0], sizeof(bad[0]), "%.*s", n - 3, serial);
+	snprintf(bad[1], sizeof(bad[1]), "%s %c1", serial, steps[len - 1]);
+	snprintf(bad[2], sizeof(bad[2]), "%c0 %s", unknown, serial + 3);
+	snprintf(bad[3], sizeof(bad[3]), "%s", serial);
+	strreplace(bad[3], '1', '2');
+	/* no separator; too long; empty; a thread's steps out of order */
+	snprintf(bad[4], sizeof(bad[4]), "%c0%s", steps[0], serial + 3);
+	bad[5][0] = '\0';
+	for (i = 0; i <= RACELAB_SCRIPT_MAX; i += 2 * len) {
+		strlcat(bad[5], i ? " " : "", sizeof(bad[5]));
+		strlcat(bad[5], serial, sizeof(bad[5]));
+	}
+	bad[6][0] = '\0';
+	snprintf(bad[7], sizeof(bad[7]), "%s", serial);
+	if (len > 1) {
+		bad[7][0] = steps[1];
+		bad[7][3] = steps[0];
+	}
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		if (i == 7 && len < 2)
+			continue;
 		KUNIT_EXPECT_EQ_MSG(test, racelab_knob_parse(slot->scn, cfg,
 							     "schedule", bad[i]),
 				    -EINVAL, "\"%s\"", bad[i]);
 		KUNIT_EXPECT_EQ(test, memcmp(cfg, before, sizeof(*cfg)), 0);
 	}
-	/* A scenario without schedules has no such knob. */
-	KUNIT_EXPECT_EQ(test, racelab_knob_parse(torn->scn, cfg, "schedule",
-						 "R0 R1"), -EINVAL);
-	/* "none" clears a schedule. */
+	/* The serial schedule is fine; "none" clears it. */
 	KUNIT_EXPECT_EQ(test, racelab_knob_parse(slot->scn, cfg, "schedule",
-						 "R0 M0 W0 R1 M1 W1"), 0);
-	KUNIT_EXPECT_EQ(test, cfg->script.nr, 6U);
+						 serial), 0);
+	KUNIT_EXPECT_EQ(test, cfg->script.nr, 2 * len);
 	KUNIT_EXPECT_EQ(test, racelab_knob_parse(slot->scn, cfg, "schedule",
 						 "none"), 0);
 	KUNIT_EXPECT_EQ(test, cfg->script.nr, 0U);
 }
+
+/* A scenario that replays no schedule has no such knob. */
+static void schedule_knob_only_where_declared(struct kunit *test)
+{
+	struct racelab_slot *slot;
+	unsigned int i;
+
+	for_each_slot(slot, i) {
+		struct racelab_cfg *cfg = test_cfg(test, slot, NULL);
+		bool has = racelab_knob_find(slot->scn, "schedule");
+
+		KUNIT_EXPECT_EQ_MSG(test, has, !!slot->scn->script, "%s",
+				    slot->scn->name);
+		if (!slot->scn->script)
+			KUNIT_EXPECT_EQ(test, racelab_knob_parse(slot->scn, cfg,
+								 "schedule", "none"),
+					-EINVAL);
+	}
+}
+
+static struct kunit_case racelab_schedules_cases[] = {
+	KUNIT_CASE_PARAM(schedule_all, sched_gen),
+	KUNIT_CASE_PARAM(schedule_refused, sched_gen),
+	KUNIT_CASE(schedule_knob_only_where_declared),
+	{}
+};
+
+static struct kunit_suite racelab_schedules_suite = {
+	.name = "racelab_schedules",
+	.test_cases = racelab_schedules_cases,
+};
+
+/* ------------------------------------------------------------ detectors */
 
 /*
  * KCSAN expectations, the technique of kernel/kcsan/kcsan_test.c: KCSAN's
@@ -788,7 +1121,7 @@ static void schedule_refused(struct kunit *test)
 static struct {
 	const char *scn;
 	u64 ms;
-} kcsan_took[8];
+} kcsan_took[64];
 
 static u64 kcsan_took_ms(const char *scn, u64 set)
 {
@@ -897,72 +1230,90 @@ static unsigned int kcsan_seen_racelab(char *out, size_t size)
 	return n;
 }
 
-struct kcsan_case {
-	const char *scn, *mode, *amp;
-	const char *duration_ms;
-	const char *funcs;	/* expected in the report; NULL: no report */
-};
 
 /*
- * Plain racy accesses are data races and KCSAN names them: the accesses are
- * inlined into each mode's own noinline functions, so a report says which
- * mode it came from. split-lock,
- * atomic-read-set and seqcount-broken have none (every access is locked,
- * atomic or inside a seqlock section) and their invariant still breaks:
- * data race is a subset of race condition. Each absence case comes after
- * its scenario's reported case and watches at least as long.
+ * The KCSAN cases: every free-running mode whose KCSAN expectation is
+ * declared, a scenario's reported modes before its silent ones, so that
+ * an absence is watched at least as long as its scenario's report took.
  */
-static const struct kcsan_case kcsan_cases[] = {
-	{ "counter", "none", "none", "300", "counter_none_inc" },
-	{ "counter", "atomic-read-set", "none", "300", NULL },
-	{ "counter", "lock-per-thread", "none", "300",
-	  "counter_lock_per_thread_inc" },
-	{ "check-then-act", "none", "delay:1000", "300", "ca_none_take|ca_none_give" },
-	{ "check-then-act", "split-lock", "delay:1000", "300", NULL },
-	{ "torn-read", "none", "delay:1000", "300",
-	  "tr_none_write|tr_none_read" },
-	{ "torn-read", "seqcount-broken", "delay:1000", "300", NULL },
-	{ "rcu-pointer", "in-place", "delay:1000", "300",
-	  "rp_in_place_write|rp_rcu_read" },
-	{ "rcu-pointer", "free-too-early", "delay:1000", "300",
-	  "rp_free_too_early_poison|rp_rcu_read" },
-	{ "rcu-list", "in-place", "delay:1000", "300",
-	  "rl_in_place_write|rl_walk_rcu" },
-};
-
-static void kcsan_case_desc(const struct kcsan_case *c, char *desc)
+static const void *kcsan_gen(const void *prev, char *desc)
 {
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s/%s %s", c->scn, c->mode,
-		 c->funcs ? "reported" : "not reported");
+	const struct racelab_mode *after = prev;
+	struct racelab_slot *slot;
+	unsigned int i, m, pass;
+	bool past = !after;
+
+	for_each_slot(slot, i) {
+		const struct racelab_scenario *scn = slot->scn;
+
+		for (pass = 0; pass < 2; pass++) {
+			for (m = 0; m < scn->nr_modes; m++) {
+				const struct racelab_mode *mode = &scn->modes[m];
+				enum racelab_says says = mode->expect[RACELAB_KCSAN].says;
+
+				if (mode->kind == RACELAB_FIXED ||
+				    !mode_runs_free(mode) ||
+				    says != (pass ? RACELAB_SILENT : RACELAB_REPORTS))
+					continue;
+				if (!past) {
+					past = mode == after;
+					continue;
+				}
+				snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s/%s %s",
+					 scn->name, mode->name, pass ?
+					 "not reported" : "reported");
+				return mode;
+			}
+		}
+	}
+	return NULL;
 }
 
-KUNIT_ARRAY_PARAM(kcsan, kcsan_cases, kcsan_case_desc);
+/* The slot whose scenario owns @mode. */
+static struct racelab_slot *slot_of(const struct racelab_mode *mode)
+{
+	struct racelab_slot *slot;
+	unsigned int i;
+
+	for_each_slot(slot, i)
+		if (mode >= slot->scn->modes &&
+		    mode < slot->scn->modes + slot->scn->nr_modes)
+			return slot;
+	return NULL;
+}
 
 static void kcsan_expectation(struct kunit *test)
 {
-	const struct kcsan_case *c = test->param_value;
-	struct racelab_slot *slot = racelab_slot_find(c->scn);
+	const struct racelab_mode *mode = test->param_value;
+	struct racelab_slot *slot = slot_of(mode);
+	const char *funcs = mode->expect[RACELAB_KCSAN].says == RACELAB_REPORTS ?
+			    mode->expect[RACELAB_KCSAN].names : NULL;
 	struct racelab_result *res = test_result(test);
 	u64 anomalies = 0, start, elapsed_ms, watch_ms;
 	unsigned int runs = 0;
 	char report[160] = "";
 	struct racelab_cfg *cfg;
+	const char *why;
 	bool seen = false;
 
 	if (!IS_ENABLED(CONFIG_KCSAN))
 		kunit_skip(test, "needs CONFIG_KCSAN");
 	if (!console_tp)
 		kunit_skip(test, "no console tracepoint (CONFIG_TRACEPOINTS)");
-	cfg = test_cfg(test, slot, "mode", c->mode, "duration_ms",
-		       c->duration_ms, "amplifier", c->amp, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, slot);
+	cfg = test_cfg(test, slot, "mode", mode->name, "duration_ms", "300",
+		       "amplifier", slot->scn->detect_amplifier ?: "delay:1000",
+		       NULL);
+	if (racelab_cfg_validate(slot->scn, cfg, &why))
+		kunit_skip(test, "%s", why);
 
 	/*
 	 * KCSAN samples (one watchpoint every kcsan.skip_watch accesses): a
 	 * present report may take a while, and ends the watch. An absence
 	 * is watched at least as long as its scenario's report took to show.
 	 */
-	watch_ms = c->funcs ? KCSAN_FIND_MS :
-		   max_t(u64, KCSAN_WATCH_MS, kcsan_took_ms(c->scn, 0));
+	watch_ms = funcs ? KCSAN_FIND_MS :
+		   max_t(u64, KCSAN_WATCH_MS, kcsan_took_ms(slot->scn->name, 0));
 	kcsan_seen_clear();
 	start = ktime_get_ns();
 	do {
@@ -970,17 +1321,17 @@ static void kcsan_expectation(struct kunit *test)
 		KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
 		anomalies += res->anomalies;
 		elapsed_ms = div_u64(ktime_get_ns() - start, NSEC_PER_MSEC);
-		if (c->funcs)
-			seen = kcsan_seen_match(c->funcs, report, sizeof(report));
+		if (funcs)
+			seen = kcsan_seen_match(funcs, report, sizeof(report));
 	} while (!seen && elapsed_ms < watch_ms);
 	if (seen)
-		kcsan_took_ms(c->scn, max_t(u64, elapsed_ms, 1));
+		kcsan_took_ms(slot->scn->name, max_t(u64, elapsed_ms, 1));
 
 	kunit_info(test, "%u run(s), %llu ms, %llu anomalies: %s\n", runs,
 		   elapsed_ms, anomalies, report[0] ? report : "no KCSAN report");
-	if (c->funcs) {
+	if (funcs) {
 		KUNIT_EXPECT_TRUE_MSG(test, seen, "no report naming %s in %llu ms",
-				      c->funcs, elapsed_ms);
+				      funcs, elapsed_ms);
 	} else {
 		KUNIT_EXPECT_EQ_MSG(test, kcsan_seen_racelab(report, sizeof(report)),
 				    0U, "unexpected: %s", report);
@@ -994,7 +1345,7 @@ static void kcsan_expectation(struct kunit *test)
  * kernel without, the calls compile away and the KCSAN cases skip: the
  * module builds on every configuration.
  */
-static int racelab_suite_init(struct kunit_suite *suite)
+static int racelab_detectors_init(struct kunit_suite *suite)
 {
 	if (IS_ENABLED(CONFIG_KCSAN) && IS_ENABLED(CONFIG_TRACEPOINTS)) {
 		for_each_kernel_tracepoint(kcsan_find_console, NULL);
@@ -1006,7 +1357,7 @@ static int racelab_suite_init(struct kunit_suite *suite)
 	return 0;
 }
 
-static void racelab_suite_exit(struct kunit_suite *suite)
+static void racelab_detectors_exit(struct kunit_suite *suite)
 {
 	if (IS_ENABLED(CONFIG_TRACEPOINTS) && console_tp) {
 		tracepoint_probe_unregister(console_tp, kcsan_probe_console, NULL);
@@ -1015,38 +1366,20 @@ static void racelab_suite_exit(struct kunit_suite *suite)
 	}
 }
 
-static struct kunit_case racelab_cases[] = {
-	KUNIT_CASE_PARAM(knob_parse, knob_gen_params),
-	KUNIT_CASE(rules_independent_of_order),
-	KUNIT_CASE(run_refuses_bad_cfg),
-	KUNIT_CASE(pinned_run_exact),
-	KUNIT_CASE(scenario_rules),
-	KUNIT_CASE(real_deadlock_needs_two),
-	KUNIT_CASE(thread_slots_cacheline),
-	KUNIT_CASE(deadline_is_not_stop),
-	KUNIT_CASE(check_act_pool_conserved),
-	KUNIT_CASE(torn_read_readers_progress),
-	KUNIT_CASE(rcu_list_readers_progress),
-	KUNIT_CASE(counter_expected_exact),
-	KUNIT_CASE(mp_plain_tso),
-	KUNIT_CASE(schedule_named),
-	KUNIT_CASE(schedule_refused),
-	KUNIT_CASE(schedule_counter_all),
-	KUNIT_CASE(schedule_check_act_all),
-	KUNIT_CASE_PARAM(kcsan_expectation, kcsan_gen_params),
-	KUNIT_CASE_PARAM(fixed_exact, fixed_gen),
-	KUNIT_CASE_PARAM(racy_shows_anomaly, racy_gen),
+static struct kunit_case racelab_detectors_cases[] = {
+	KUNIT_CASE_PARAM(kcsan_expectation, kcsan_gen),
 	{}
 };
 
-static struct kunit_suite racelab_suite = {
-	.name = "racelab",
-	.suite_init = racelab_suite_init,
-	.suite_exit = racelab_suite_exit,
-	.test_cases = racelab_cases,
+static struct kunit_suite racelab_detectors_suite = {
+	.name = "racelab_detectors",
+	.suite_init = racelab_detectors_init,
+	.suite_exit = racelab_detectors_exit,
+	.test_cases = racelab_detectors_cases,
 };
 
-kunit_test_suite(racelab_suite);
+kunit_test_suites(&racelab_knobs_suite, &racelab_races_suite,
+		  &racelab_schedules_suite, &racelab_detectors_suite);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit tests of racelab");

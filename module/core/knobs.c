@@ -415,6 +415,7 @@ const struct racelab_knob *racelab_knob_find(const struct racelab_scenario *scn,
 			return k;
 	return NULL;
 }
+EXPORT_SYMBOL_GPL(racelab_knob_find);
 
 /**
  * racelab_knob_parse() - parse one knob value into a configuration
