@@ -28,8 +28,7 @@ cp "$mods"/*.ko "$stage/lib/modules/"
 ksft=$src/tools/testing/selftests
 make -s -C "$RACELAB_ROOT/selftests/racelab" KSFT_DIR="$ksft" \
 	OUTPUT="$stage/selftests/racelab" >/dev/null
-cp "$RACELAB_ROOT/selftests/racelab/racelab_modules.sh" \
-	"$RACELAB_ROOT/selftests/racelab/racelab_wait.sh" "$stage/selftests/racelab/"
+cp "$RACELAB_ROOT"/selftests/racelab/*.sh "$stage/selftests/racelab/"
 cp "$ksft/kselftest/ktap_helpers.sh" "$stage/selftests/kselftest/"
 chmod 0755 "$stage/init" "$stage/demo.sh" "$stage/bench.sh" \
 	"$stage"/selftests/racelab/*

@@ -3,7 +3,8 @@
 #
 # Manifestation benchmark, run inside the lab VM: every racy and broken-fix
 # mode, BENCH_RUNS runs each with the default knobs (2 threads, 1000 ms,
-# amplifier auto; delay:1000 on one CPU, as the demo), and how many of them
+# amplifier auto; on one CPU the window its scenario declares, as the
+# demo), and how many of them
 # showed the anomaly, with the median time to the first anomaly. A figure,
 # not a test: it never fails.
 #
@@ -14,30 +15,30 @@ CPUS=$(grep -c '^processor' /proc/cpuinfo)
 RUNS=${1:-100}
 # shellcheck source=SCRIPTDIR/../selftests/racelab/racelab_wait.sh
 . /selftests/racelab/racelab_wait.sh
+# shellcheck source=SCRIPTDIR/../selftests/racelab/racelab_plan.sh
+. /selftests/racelab/racelab_plan.sh
 
 field() {
 	echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
 
 amp=auto
-[ "$CPUS" -lt 2 ] && amp=delay:1000
+[ "$CPUS" -lt 2 ] && amp="each scenario's one-CPU window"
 
 printf 'racelab bench: %s runs per mode, default knobs, amplifier %s, %s CPU(s)\n' \
 	"$RUNS" "$amp" "$CPUS"
 printf '%-15s %-19s %-10s %-16s %9s %14s %14s\n' scenario mode kind amplifier \
 	shown median_first_ms max_first_ms
-for s in counter check-then-act torn-read rcu-pointer rcu-list ordering aba; do
+for s in $(rl_scenarios); do
 	d=$B/$s
-	[ "$s" = ordering ] && [ "$CPUS" -lt 2 ] && continue
-	for m in $(tr -d '[]' < "$d/mode"); do
-		a=$amp
-		[ "$s" = ordering ] && a=auto
+	[ "$CPUS" -lt "$(rl_scenario_key "$s" min_cpus)" ] && continue
+	a=auto
+	[ "$CPUS" -lt 2 ] && a=$(rl_scenario_key "$s" one_cpu_amplifier)
+	for m in $(rl_plan "$s" mode name experiment no); do
 		echo "$m" > "$d/mode"; echo 2 > "$d/threads"
 		echo 1000 > "$d/duration_ms"; echo 0 > "$d/iterations"
 		echo "$a" > "$d/amplifier"; echo any > "$d/cpus"
-		kind=$(awk -v s=" $s" -v m="$m" '
-			/^ [a-z]/ { cur = " " $1 }
-			cur == s && $1 == "mode" && $2 == m { print $3 }' /proc/racelab)
+		kind=$(rl_mode_key "$s" "$m" kind)
 		[ "$kind" = fixed ] && continue
 		shown=0
 		: > /tmp/first

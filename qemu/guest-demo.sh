@@ -3,7 +3,8 @@
 #
 # The racelab demo, run inside the lab VM. For each scenario, every mode
 # with the default knobs (2 threads, duration_ms 1000, amplifier auto; on
-# one CPU amplifier delay:1000, the README's one-CPU window). A racy or
+# one CPU the window the scenario declares it needs there). Everything
+# about a scenario comes from its plan file: nothing here names one. A racy or
 # broken-fix mode runs again until its anomaly shows or DEMO_TRIES runs
 # pass; the table gives its rate and the time to the first anomaly. A racy
 # mode that never showed, or a fixed mode that did, is a demo failure:
@@ -23,6 +24,8 @@ field() {
 
 # shellcheck source=SCRIPTDIR/../selftests/racelab/racelab_wait.sh
 . /selftests/racelab/racelab_wait.sh
+# shellcheck source=SCRIPTDIR/../selftests/racelab/racelab_plan.sh
+. /selftests/racelab/racelab_plan.sh
 
 # Wait until the scenario is idle: a run ends by its duration_ms plus 1 s;
 # allow 10 s more.
@@ -60,10 +63,10 @@ run_until_race() {	# scenario tries
 	echo "$runs -1 $line"
 }
 
-# x86-TSO forbids the message-passing reordering: it cannot show here.
+# A racy mode the hardware or the kernel keeps from showing (x86-TSO...).
 cannot_show() {	# scenario mode
-	[ "$1" = ordering ] && [ "$2" = mp-plain ] &&
-		case "$(uname -m)" in x86_64|i?86) true ;; *) false ;; esac
+	[ "$(rl_mode_key "$1" "$2" kind)" != fixed ] &&
+		[ "$(rl_mode_key "$1" "$2" shows_here)" = no ]
 }
 
 table() {	# scenario amplifier
@@ -74,13 +77,11 @@ table() {	# scenario amplifier
 		"$scn" "$a" "$CPUS"
 	printf '%-19s %-10s %12s %10s %8s %5s %10s  %s\n' mode kind expected \
 		anomalies rate% runs first_ms verdict
-	for m in $(tr -d '[]' < "$d/mode"); do
+	for m in $(rl_plan "$scn" mode name experiment no); do
 		echo "$m" > "$d/mode" && echo 2 > "$d/threads" &&
 		echo 1000 > "$d/duration_ms" && echo 0 > "$d/iterations" &&
 		echo "$a" > "$d/amplifier" && echo any > "$d/cpus"
-		kind=$(awk -v s=" $scn" -v m="$m" '
-			/^ [a-z]/ { cur = " " $1 }
-			cur == s && $1 == "mode" && $2 == m { print $3 }' /proc/racelab)
+		kind=$(rl_mode_key "$scn" "$m" kind)
 		tries=$DEMO_TRIES
 		[ "$kind" = fixed ] && tries=1
 		cannot_show "$scn" "$m" && tries=1
@@ -102,7 +103,8 @@ table() {	# scenario amplifier
 		if [ "$kind" = fixed ]; then
 			[ "$verdict" = clean ] || { verdict="FAILED($verdict)"; failures=$((failures + 1)); }
 		elif cannot_show "$scn" "$m"; then
-			[ "$verdict" = clean ] && verdict="clean (x86-TSO forbids it)"
+			[ "$verdict" = clean ] &&
+				verdict="clean (cannot show here: $(rl_mode_key "$scn" "$m" why_not))"
 		elif [ "$first" = -1 ]; then
 			verdict="FAILED: not shown in $runs runs"
 			failures=$((failures + 1))
@@ -117,32 +119,37 @@ table() {	# scenario amplifier
 	done
 }
 
-# On one CPU a race needs a preemption inside its window: widen it.
-amp=auto
-[ "$CPUS" -lt 2 ] && amp=delay:1000
-
 echo "racelab demo: each race, its broken fix and its fixes"
 echo "(racy modes run until their anomaly shows, at most $DEMO_TRIES runs;" \
      "first_ms: time to the first anomaly)"
-for s in counter check-then-act torn-read rcu-pointer rcu-list ordering aba \
-	 false-sharing; do
-	if [ "$s" = ordering ] && [ "$CPUS" -lt 2 ]; then
-		printf '\n== ordering: needs 2 CPUs (two threads spin for each other)\n'
+for s in $(rl_scenarios); do
+	if [ "$CPUS" -lt "$(rl_scenario_key "$s" min_cpus)" ]; then
+		printf '\n== %s: needs %s CPUs\n' "$s" "$(rl_scenario_key "$s" min_cpus)"
 		continue
 	fi
-	a=$amp
-	[ "$s" = ordering ] && a=auto
-	[ "$s" = false-sharing ] && a=auto
+	if [ -z "$(rl_plan "$s" mode name experiment no)" ]; then
+		printf '\n== %s: detector experiments, one boot each (qemu/lab test)\n' "$s"
+		continue
+	fi
+	# On one CPU a race needs a preemption inside its window: widen it
+	# as the scenario says.
+	a=auto
+	[ "$CPUS" -lt 2 ] && a=$(rl_scenario_key "$s" one_cpu_amplifier)
 	table "$s" "$a"
+	# A scenario that measures rather than races: compare its modes.
+	key=$(rl_scenario_key "$s" demo_compare)
+	[ "$key" = - ] && continue
+	awk -v s="$s" -v key="$key" '
+	$0 ~ "scenario=" s " " {
+		for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+		n++; name[n] = f["mode"]; val[n] = f[key]; cs = f["clocksource"]
+	} END {
+		if (n >= 2 && val[2] > 0)
+			printf "\n%s: %s %s %s, %s %s %s, ratio %.2f (clocksource %s)\n",
+				s, name[1], val[1], key, name[2], val[2], key,
+				val[1] / val[2], cs
+	}' /tmp/verdicts
 done
-awk '/scenario=false-sharing/ {
-	for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
-	ns[f["mode"]] = f["ns_per_op"]; cs = f["clocksource"]
-} END {
-	if (ns["padded"] > 0)
-		printf "\nfalse sharing: packed %s ns/op, padded %s ns/op, ratio %.2f (clocksource %s)\n",
-			ns["packed"], ns["padded"], ns["packed"] / ns["padded"], cs
-}' /tmp/verdicts
 echo
 echo "== verdict lines"
 cat /tmp/verdicts
