@@ -23,6 +23,8 @@ say() { echo "$*" > $R; }
 # rl_wait_until: wait for kernel state with a deadline, saying how long.
 # shellcheck source=SCRIPTDIR/../selftests/racelab/racelab_wait.sh
 . /selftests/racelab/racelab_wait.sh
+# shellcheck source=SCRIPTDIR/../selftests/racelab/racelab_plan.sh
+. /selftests/racelab/racelab_plan.sh
 
 # section NAME CMD...: run CMD with its output between markers on $R.
 section() {
@@ -51,20 +53,24 @@ check_cpus() {
 	[ "$n" = "${rl_cpus:-$n}" ]
 }
 
-# One lockdep experiment: the lab boots once per experiment.
+# One detector experiment (rl_exp=<scenario>/<mode>): the lab boots once
+# per experiment, as lockdep reports once per boot. The threads it needs
+# come from its plan.
 lockdep_experiment() {
-	d=/sys/kernel/debug/racelab/lockdep
-	threads=1
+	scn=${1%%/*}
+	m=${1#*/}
+	d=/sys/kernel/debug/racelab/$scn
+	threads=$(rl_mode_key "$scn" "$m" min_threads)
 	duration=1000
-	[ "$1" = real-deadlock ] && threads=2 && duration=3000
-	echo 1 > $d/threads && echo 1 > $d/iterations &&
-	echo $duration > $d/duration_ms && echo "$1" > $d/mode &&
-	echo $threads > $d/threads && echo start > $d/run || return 1
+	[ -n "$threads" ] || { echo "no mode $m in $scn's plan"; return 1; }
+	echo "$m" > "$d/mode" && echo "$threads" > "$d/threads" &&
+	echo 1 > "$d/iterations" && echo $duration > "$d/duration_ms" &&
+	echo start > "$d/run" || return 1
 	# A run ends by its deadline (duration_ms) plus 1 s: allow the
 	# console's lockdep report much more than that.
 	rl_wait_until "the $1 run to end (run: idle)" $((duration + 30000)) \
-		rl_file_is $d/run idle || return 1
-	sed -n 's/^last: //p' $d/stats
+		rl_file_is "$d/run" idle || return 1
+	sed -n 's/^last: //p' "$d/stats"
 }
 
 debug_locks() {
@@ -106,6 +112,17 @@ echo "racelab-lab: loading racelab.ko" > /dev/kmsg
 insmod /lib/modules/racelab.ko || say "RACELAB-ERROR insmod racelab.ko failed"
 export RACELAB_KO=/lib/modules/racelab.ko
 
+# What every scenario declares, for the host: the lab's experiments, the
+# KCSAN allowlist and the detector matrix are read from here.
+dump_plans() {
+	for s in $(rl_scenarios); do
+		echo "== $s"
+		cat "$RL_DEBUGFS/$s/plan" || return 1
+	done
+	[ -n "$(rl_scenarios)" ]
+}
+section plans dump_plans
+
 case "$rl_mode" in
 test)
 	echo "racelab-lab: KUnit" > /dev/kmsg
@@ -142,7 +159,7 @@ fuzz)
 	;;
 lockdep)
 	# shellcheck disable=SC2154 # the kernel sets rl_exp from its command line
-	section "lockdep-$rl_exp" lockdep_experiment "$rl_exp"
+	section experiment lockdep_experiment "$rl_exp"
 	section debug-locks check_debug_locks "${rl_debug_locks:-1}"
 	;;
 shell)
