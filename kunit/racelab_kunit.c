@@ -38,9 +38,6 @@
  */
 #define RACY_DEADLINE_MS	60000
 
-#define for_each_slot(slot, i) \
-	for ((i) = 0; ((slot) = racelab_slot_at(i)); (i)++)
-
 /*
  * A configuration built through the knobs themselves, from NULL-terminated
  * knob/value pairs, and a result to go with it.
@@ -192,7 +189,7 @@ static void knob_parse(struct kunit *test)
 	char buf[128];
 	int err;
 
-	for_each_slot(slot, i) {
+	for (i = 0; (slot = racelab_slot_at(i)); i++) {
 		struct racelab_cfg *cfg = test_cfg(test, slot, NULL);
 		struct racelab_cfg *before = test_cfg(test, slot, NULL);
 
@@ -218,7 +215,7 @@ static void mode_names(struct kunit *test)
 	unsigned int i, m, b;
 	char buf[256], want[48];
 
-	for_each_slot(slot, i) {
+	for (i = 0; (slot = racelab_slot_at(i)); i++) {
 		const struct racelab_scenario *scn = slot->scn;
 		struct racelab_cfg *cfg = test_cfg(test, slot, NULL);
 		struct racelab_cfg *before = test_cfg(test, slot, NULL);
@@ -264,8 +261,9 @@ static void rules_independent_of_order(struct kunit *test)
 	struct racelab_result *res = test_result(test);
 	unsigned int i, m, o, k;
 
-	for_each_slot(slot, i) {
-		atomic = sleepy = NULL;
+	for (i = 0; (slot = racelab_slot_at(i)); i++) {
+		atomic = NULL;
+		sleepy = NULL;
 		for (m = 0; m < slot->scn->nr_modes; m++) {
 			const struct racelab_mode *mode = &slot->scn->modes[m];
 
@@ -314,7 +312,7 @@ static void run_refuses_bad_cfg(struct kunit *test)
 	struct racelab_cfg *cfg;
 	unsigned int i;
 
-	for_each_slot(slot, i) {
+	for (i = 0; (slot = racelab_slot_at(i)); i++) {
 		cfg = test_cfg(test, slot, NULL);
 		cfg->threads = 0;
 		KUNIT_EXPECT_EQ(test, racelab_run_sync(slot, cfg, res), -EINVAL);
@@ -352,7 +350,7 @@ static void declared_bounds(struct kunit *test)
 	struct racelab_slot *slot;
 	unsigned int i, m;
 
-	for_each_slot(slot, i) {
+	for (i = 0; (slot = racelab_slot_at(i)); i++) {
 		const struct racelab_scenario *scn = slot->scn;
 		unsigned int lo = racelab_min_threads(scn);
 		unsigned int hi = racelab_max_threads(scn);
@@ -411,7 +409,7 @@ static void mode_min_threads(struct kunit *test)
 	struct racelab_slot *slot;
 	unsigned int i, m, n = 0;
 
-	for_each_slot(slot, i) {
+	for (i = 0; (slot = racelab_slot_at(i)); i++) {
 		for (m = 0; m < slot->scn->nr_modes; m++) {
 			const struct racelab_mode *mode = &slot->scn->modes[m];
 			struct racelab_cfg *cfg;
@@ -461,7 +459,7 @@ static struct racelab_slot *plain_fixed(const struct racelab_mode **mode)
 	struct racelab_slot *slot;
 	unsigned int i;
 
-	for_each_slot(slot, i) {
+	for (i = 0; (slot = racelab_slot_at(i)); i++) {
 		*mode = first_fixed(slot->scn);
 		if (*mode && !slot->scn->min_expected && !slot->scn->write &&
 		    num_online_cpus() >= racelab_min_cpus(slot->scn))
@@ -499,7 +497,7 @@ static void iterations_cap_exact(struct kunit *test)
 	struct racelab_slot *slot;
 	unsigned int i, n;
 
-	for_each_slot(slot, i) {
+	for (i = 0; (slot = racelab_slot_at(i)); i++) {
 		const struct racelab_mode *mode = first_fixed(slot->scn);
 		struct racelab_cfg *cfg;
 
@@ -528,7 +526,7 @@ static void pinned_run_exact(struct kunit *test)
 
 	snprintf(cpus, sizeof(cpus), "%*pbl", cpumask_pr_args(cpu_online_mask));
 	snprintf(want, sizeof(want), " cpus=%s ", cpus);
-	for_each_slot(slot, i) {
+	for (i = 0; (slot = racelab_slot_at(i)); i++) {
 		const struct racelab_mode *mode = first_fixed(slot->scn);
 		struct racelab_cfg *cfg;
 		const char *why;
@@ -560,7 +558,7 @@ static void always_holds(struct kunit *test)
 	struct racelab_slot *slot;
 	unsigned int i, m, n = 0;
 
-	for_each_slot(slot, i) {
+	for (i = 0; (slot = racelab_slot_at(i)); i++) {
 		const struct racelab_scenario *scn = slot->scn;
 
 		if (!scn->always || num_online_cpus() < racelab_min_cpus(scn))
@@ -604,7 +602,7 @@ static void readers_progress(struct kunit *test)
 	struct racelab_slot *slot;
 	unsigned int i, m, n = 0;
 
-	for_each_slot(slot, i) {
+	for (i = 0; (slot = racelab_slot_at(i)); i++) {
 		const struct racelab_scenario *scn = slot->scn;
 
 		if (!scn->write)
@@ -639,7 +637,7 @@ static void small_sample_inconclusive(struct kunit *test)
 	struct racelab_slot *slot;
 	unsigned int i, n = 0;
 
-	for_each_slot(slot, i) {
+	for (i = 0; (slot = racelab_slot_at(i)); i++) {
 		const struct racelab_mode *mode = first_fixed(slot->scn);
 		struct racelab_cfg *cfg;
 
@@ -666,7 +664,7 @@ static void hidden_stays_clean(struct kunit *test)
 	struct racelab_slot *slot;
 	unsigned int i, m, n = 0;
 
-	for_each_slot(slot, i) {
+	for (i = 0; (slot = racelab_slot_at(i)); i++) {
 		for (m = 0; m < slot->scn->nr_modes; m++) {
 			const struct racelab_mode *mode = &slot->scn->modes[m];
 			struct racelab_cfg *cfg;
@@ -808,7 +806,7 @@ static void race_cases_init(void)
 	race_cases = kcalloc(RACE_CASES_MAX, sizeof(*race_cases), GFP_KERNEL);
 	if (!race_cases)
 		return;
-	for_each_slot(slot, i)
+	for (i = 0; (slot = racelab_slot_at(i)); i++)
 		for (plan = slot->scn->plans; plan && plan->amplifier; plan++)
 			for (m = 0; m < slot->scn->nr_modes; m++)
 				for (n = next_threads(0); n; n = next_threads(n))
@@ -831,7 +829,9 @@ static const void *race_gen(const void *prev, char *desc, bool fixed)
 		c++;
 	}
 	for (; c < race_cases + nr_race_cases; c++) {
-		if ((c->mode->kind == RACELAB_FIXED) != fixed)
+		bool is_fixed = c->mode->kind == RACELAB_FIXED;
+
+		if (is_fixed != fixed)
 			continue;
 		if (!fixed && !racelab_mode_shows_here(c->mode, &why))
 			continue;
@@ -1078,7 +1078,7 @@ static void schedule_knob_only_where_declared(struct kunit *test)
 	struct racelab_slot *slot;
 	unsigned int i;
 
-	for_each_slot(slot, i) {
+	for (i = 0; (slot = racelab_slot_at(i)); i++) {
 		struct racelab_cfg *cfg = test_cfg(test, slot, NULL);
 		bool has = racelab_knob_find(slot->scn, "schedule");
 
@@ -1230,7 +1230,6 @@ static unsigned int kcsan_seen_racelab(char *out, size_t size)
 	return n;
 }
 
-
 /*
  * The KCSAN cases: every free-running mode whose KCSAN expectation is
  * declared, a scenario's reported modes before its silent ones, so that
@@ -1243,7 +1242,7 @@ static const void *kcsan_gen(const void *prev, char *desc)
 	unsigned int i, m, pass;
 	bool past = !after;
 
-	for_each_slot(slot, i) {
+	for (i = 0; (slot = racelab_slot_at(i)); i++) {
 		const struct racelab_scenario *scn = slot->scn;
 
 		for (pass = 0; pass < 2; pass++) {
@@ -1275,7 +1274,7 @@ static struct racelab_slot *slot_of(const struct racelab_mode *mode)
 	struct racelab_slot *slot;
 	unsigned int i;
 
-	for_each_slot(slot, i)
+	for (i = 0; (slot = racelab_slot_at(i)); i++)
 		if (mode >= slot->scn->modes &&
 		    mode < slot->scn->modes + slot->scn->nr_modes)
 			return slot;

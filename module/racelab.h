@@ -489,7 +489,7 @@ void racelab_quarantine_gp_seen(struct racelab_quarantine *q, u64 ns);
 void racelab_quarantine_drain(struct racelab_quarantine *q);
 
 /* Every registered scenario: one line each in module/scenarios/list.h. */
-#define RACELAB_SCENARIO(id) extern const struct racelab_scenario racelab_##id##_scenario;
+#define RACELAB_SCENARIO(id) extern const struct racelab_scenario racelab_##id##_scenario
 #include "scenarios/list.h"
 #undef RACELAB_SCENARIO
 

@@ -14,13 +14,33 @@
 
 #include "racelab_core.h"
 
-static const struct racelab_scenario *const racelab_scenarios[] = {
-#define RACELAB_SCENARIO(id) &racelab_##id##_scenario,
+#define RACELAB_MAX_SCENARIOS	64
+
+static const struct racelab_scenario *racelab_scenarios[RACELAB_MAX_SCENARIOS];
+static unsigned int racelab_nr_scenarios;
+static struct racelab_slot racelab_slots[RACELAB_MAX_SCENARIOS];
+
+static int racelab_register(const struct racelab_scenario *scn)
+{
+	if (racelab_nr_scenarios == RACELAB_MAX_SCENARIOS) {
+		pr_err("scenario %s: more than %d scenarios\n", scn->name,
+		       RACELAB_MAX_SCENARIOS);
+		return -ENOSPC;
+	}
+	racelab_scenarios[racelab_nr_scenarios++] = scn;
+	return 0;
+}
+
+/* Every scenario, in the order of module/scenarios/list.h. */
+static int racelab_register_all(void)
+{
+	int err = 0;
+
+#define RACELAB_SCENARIO(id) (err = err ?: racelab_register(&racelab_##id##_scenario))
 #include "scenarios/list.h"
 #undef RACELAB_SCENARIO
-};
-
-static struct racelab_slot racelab_slots[ARRAY_SIZE(racelab_scenarios)];
+	return err;
+}
 
 /*
  * Every knob is a module parameter, parsed by the knob table like a debugfs
@@ -56,21 +76,30 @@ static const struct kernel_param_ops racelab_param_ops = {
 	.get = racelab_param_get,
 };
 
-#define RACELAB_PARAM(_name, _desc)					\
-	static struct racelab_param racelab_param_##_name;		\
-	module_param_cb(_name, &racelab_param_ops, &racelab_param_##_name, \
-			0444);						\
-	MODULE_PARM_DESC(_name, _desc)
+static struct racelab_param racelab_param_run, racelab_param_autorun;
+static struct racelab_param racelab_param_mode, racelab_param_threads;
+static struct racelab_param racelab_param_iterations, racelab_param_duration_ms;
+static struct racelab_param racelab_param_amplifier, racelab_param_cpus;
+static struct racelab_param racelab_param_schedule;
 
-RACELAB_PARAM(run, "Scenario to run once at load time (the verdict goes to the kernel log)");
-RACELAB_PARAM(autorun, "Same as run= (its older name)");
-RACELAB_PARAM(mode, "Mode of the run= scenario");
-RACELAB_PARAM(threads, "Default number of racing kthreads (1-64)");
-RACELAB_PARAM(iterations, "Default cap on the iterations of each thread (0: none)");
-RACELAB_PARAM(duration_ms, "Default length of a run in ms (1-600000)");
-RACELAB_PARAM(amplifier, "Default race window amplifier: auto, none, delay:<ns>, sleep[:<us>]");
-RACELAB_PARAM(cpus, "Default CPUs to pin to (a list), or any");
-RACELAB_PARAM(schedule, "Schedule the run= scenario replays (scenarios with a schedule knob)");
+module_param_cb(run, &racelab_param_ops, &racelab_param_run, 0444);
+MODULE_PARM_DESC(run, "Scenario to run once at load time (the verdict goes to the kernel log)");
+module_param_cb(autorun, &racelab_param_ops, &racelab_param_autorun, 0444);
+MODULE_PARM_DESC(autorun, "Same as run= (its older name)");
+module_param_cb(mode, &racelab_param_ops, &racelab_param_mode, 0444);
+MODULE_PARM_DESC(mode, "Mode of the run= scenario");
+module_param_cb(threads, &racelab_param_ops, &racelab_param_threads, 0444);
+MODULE_PARM_DESC(threads, "Default number of racing kthreads (1-64)");
+module_param_cb(iterations, &racelab_param_ops, &racelab_param_iterations, 0444);
+MODULE_PARM_DESC(iterations, "Default cap on the iterations of each thread (0: none)");
+module_param_cb(duration_ms, &racelab_param_ops, &racelab_param_duration_ms, 0444);
+MODULE_PARM_DESC(duration_ms, "Default length of a run in ms (1-600000)");
+module_param_cb(amplifier, &racelab_param_ops, &racelab_param_amplifier, 0444);
+MODULE_PARM_DESC(amplifier, "Default race window amplifier: auto, none, delay:<ns>, sleep[:<us>]");
+module_param_cb(cpus, &racelab_param_ops, &racelab_param_cpus, 0444);
+MODULE_PARM_DESC(cpus, "Default CPUs to pin to (a list), or any");
+module_param_cb(schedule, &racelab_param_ops, &racelab_param_schedule, 0444);
+MODULE_PARM_DESC(schedule, "Schedule the run= scenario replays (scenarios with a schedule knob)");
 
 /* The parameter of a knob: every knob has one (checked at load). */
 static const struct kernel_param *racelab_param_of(const char *knob)
@@ -96,7 +125,7 @@ struct racelab_slot *racelab_slot_find(const char *name)
 {
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(racelab_slots); i++)
+	for (i = 0; i < racelab_nr_scenarios; i++)
 		if (!strcmp(racelab_slots[i].scn->name, name))
 			return &racelab_slots[i];
 	return NULL;
@@ -111,7 +140,7 @@ EXPORT_SYMBOL_GPL(racelab_slot_find);
  */
 struct racelab_slot *racelab_slot_at(unsigned int i)
 {
-	return i < ARRAY_SIZE(racelab_slots) ? &racelab_slots[i] : NULL;
+	return i < racelab_nr_scenarios ? &racelab_slots[i] : NULL;
 }
 EXPORT_SYMBOL_GPL(racelab_slot_at);
 
@@ -222,10 +251,13 @@ static int __init racelab_init(void)
 	unsigned int i;
 	int err;
 
+	err = racelab_register_all();
+	if (err)
+		return err;
 	/* Refuse bad parameters before anything is created. */
 	run = racelab_param_run.set ? &racelab_param_run :
 	      racelab_param_autorun.set ? &racelab_param_autorun : NULL;
-	for (i = 0; run && i < ARRAY_SIZE(racelab_scenarios); i++)
+	for (i = 0; run && i < racelab_nr_scenarios; i++)
 		if (!strcmp(racelab_scenarios[i]->name, run->val))
 			run_slot = &racelab_slots[i];
 	if (run && !run_slot) {
@@ -243,7 +275,7 @@ static int __init racelab_init(void)
 		}
 	}
 
-	for (i = 0; i < ARRAY_SIZE(racelab_slots); i++) {
+	for (i = 0; i < racelab_nr_scenarios; i++) {
 		struct racelab_slot *slot = &racelab_slots[i];
 
 		err = racelab_scn_check(racelab_scenarios[i]);
@@ -257,7 +289,7 @@ static int __init racelab_init(void)
 			return err;
 	}
 
-	err = racelab_debugfs_init(racelab_slots, ARRAY_SIZE(racelab_slots));
+	err = racelab_debugfs_init(racelab_slots, racelab_nr_scenarios);
 	if (err)
 		return err;
 	if (run_slot) {
@@ -269,8 +301,8 @@ static int __init racelab_init(void)
 			return err;
 		}
 	}
-	pr_info("loaded: %zu scenario(s), /sys/kernel/debug/racelab, /proc/racelab\n",
-		ARRAY_SIZE(racelab_slots));
+	pr_info("loaded: %u scenario(s), /sys/kernel/debug/racelab, /proc/racelab\n",
+		racelab_nr_scenarios);
 	return 0;
 }
 
@@ -281,7 +313,7 @@ static void __exit racelab_exit(void)
 	/* Stop runs, remove the files, wait for RCU callbacks, free. */
 	racelab_debugfs_exit();
 	rcu_barrier();
-	for (i = 0; i < ARRAY_SIZE(racelab_slots); i++)
+	for (i = 0; i < racelab_nr_scenarios; i++)
 		mutex_destroy(&racelab_slots[i].lock);
 	pr_info("unloaded\n");
 }

@@ -1,20 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The scenarios, one line each, in the order the lab shows them. A line
- * RACELAB_SCENARIO(foo) registers the struct racelab_scenario named
+ * RACELAB_SCENARIO(foo); registers the struct racelab_scenario named
  * racelab_foo_scenario that module/scenarios/foo.c defines; the build
  * picks up every file in module/scenarios/ by itself.
  *
  * No include guard: this is an X-macro list, included with
  * RACELAB_SCENARIO() defined.
  */
-RACELAB_SCENARIO(counter)
-RACELAB_SCENARIO(check_act)
-RACELAB_SCENARIO(torn_read)
-RACELAB_SCENARIO(rcu_pointer)
-RACELAB_SCENARIO(rcu_list)
-RACELAB_SCENARIO(ordering)
-RACELAB_SCENARIO(aba)
-RACELAB_SCENARIO(bitfield)
-RACELAB_SCENARIO(false_sharing)
-RACELAB_SCENARIO(lockdep)
+RACELAB_SCENARIO(counter);
+RACELAB_SCENARIO(check_act);
+RACELAB_SCENARIO(torn_read);
+RACELAB_SCENARIO(rcu_pointer);
+RACELAB_SCENARIO(rcu_list);
+RACELAB_SCENARIO(ordering);
+RACELAB_SCENARIO(aba);
+RACELAB_SCENARIO(bitfield);
+RACELAB_SCENARIO(false_sharing);
+RACELAB_SCENARIO(lockdep);

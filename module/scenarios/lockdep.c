@@ -232,6 +232,12 @@ static bool ld_real_deadlock_step(struct racelab_run *run,
 	return false;		/* one round only */
 }
 
+/* What lockdep's reports of the racy experiments must say. */
+#define LD_CIRCULAR	"possible circular locking dependency detected"
+#define LD_LOCKS	"racelab_lock_A|racelab_lock_B"
+#define LD_INCONSISTENT	"inconsistent lock state|{HARDIRQ-ON-W} -> {IN-HARDIRQ-W}"
+#define LD_IRQ_LOCK	"racelab_irq_lock"
+
 static const struct racelab_mode ld_modes[] = {
 	[LD_ABBA] = {
 		.name = "abba", .kind = RACELAB_RACY,
@@ -239,7 +245,7 @@ static const struct racelab_mode ld_modes[] = {
 		.step = ld_abba_step,
 		.expect[RACELAB_LOCKDEP] = {
 			.says = RACELAB_REPORTS,
-			.names = "possible circular locking dependency detected|racelab_lock_A|racelab_lock_B",
+			.names = LD_CIRCULAR "|" LD_LOCKS,
 		},
 		.flags = RACELAB_MODE_EXPERIMENT | RACELAB_MODE_LOCKDEP_OFF,
 	},
@@ -255,7 +261,7 @@ static const struct racelab_mode ld_modes[] = {
 		.step = ld_irq_unsafe_step,
 		.expect[RACELAB_LOCKDEP] = {
 			.says = RACELAB_REPORTS,
-			.names = "inconsistent lock state|{HARDIRQ-ON-W} -> {IN-HARDIRQ-W}|racelab_irq_lock",
+			.names = LD_INCONSISTENT "|" LD_IRQ_LOCK,
 		},
 		.flags = RACELAB_MODE_EXPERIMENT | RACELAB_MODE_LOCKDEP_OFF,
 	},
@@ -305,7 +311,7 @@ static const struct racelab_mode ld_modes[] = {
 		.min_threads = 2,
 		.expect[RACELAB_LOCKDEP] = {
 			.says = RACELAB_REPORTS,
-			.names = "possible circular locking dependency detected|racelab_lock_A|racelab_lock_B",
+			.names = LD_CIRCULAR "|" LD_LOCKS,
 		},
 		.flags = RACELAB_MODE_EXPERIMENT | RACELAB_MODE_LOCKDEP_OFF,
 	},
