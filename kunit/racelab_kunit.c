@@ -32,9 +32,8 @@
 
 /*
  * Deadline of a racy case. The slowest time-to-first-anomaly measured on
- * the lab kernels for a case that runs is 3 s (check-then-act split-lock,
- * unamplified, 1 CPU; README, "Figures"); the deadline is over ten times
- * that. A plan says on how few CPUs its racy modes are asked to race.
+ * the lab kernels for a case that runs is 3 s (a broken fix, unamplified,
+ * 1 CPU; README, "Figures"); the deadline is over ten times that. A plan says on how few CPUs its racy modes are asked to race.
  */
 #define RACY_DEADLINE_MS	60000
 
@@ -549,8 +548,8 @@ static void pinned_run_exact(struct kunit *test)
 
 /*
  * What a scenario conserves holds in every mode, racy ones included: the
- * race is in what it declares racy, not in its bookkeeping (check-then-act
- * once measured two races at once, its give-back being a plain RMW).
+ * race is in what it declares racy, not in its bookkeeping (a scenario once
+ * measured two races at once, its give-back being a plain RMW).
  */
 static void always_holds(struct kunit *test)
 {
@@ -593,7 +592,7 @@ static void always_holds(struct kunit *test)
 /*
  * Readers always progress in a fixed reader/writer mode, whatever the
  * window: the widest delay with 4 threads. A writer that never waited once
- * outran its readers (rcu-list: each reader stuck at 1 op, RCU stalled);
+ * outran its readers (each reader stuck at 1 op, RCU stalled);
  * seqlock readers once starved behind a writer that never paused.
  */
 static void readers_progress(struct kunit *test)
