@@ -7,11 +7,12 @@
 # showed the anomaly, with the median time to the first anomaly. A figure,
 # not a test: it never fails.
 #
-# Usage: guest-bench.sh [runs]
+# Usage: guest-bench.sh [runs [scenario]]
 
 B=/sys/kernel/debug/racelab
 CPUS=$(grep -c '^processor' /proc/cpuinfo)
 RUNS=${1:-100}
+ONLY=${2:-}
 . /selftests/racelab/racelab_wait.sh
 
 field() {
@@ -26,6 +27,7 @@ printf 'racelab bench: %s runs per mode, default knobs, amplifier %s, %s CPU(s)\
 printf '%-15s %-19s %-10s %-16s %9s %14s %14s\n' scenario mode kind amplifier \
 	shown median_first_ms max_first_ms
 for s in counter check-then-act torn-read rcu-pointer rcu-list ordering aba; do
+	[ -n "$ONLY" ] && [ "$s" != "$ONLY" ] && continue
 	d=$B/$s
 	[ "$s" = ordering ] && [ "$CPUS" -lt 2 ] && continue
 	for m in $(tr -d '[]' < "$d/mode"); do
