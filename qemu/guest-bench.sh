@@ -8,11 +8,12 @@
 # showed the anomaly, with the median time to the first anomaly. A figure,
 # not a test: it never fails.
 #
-# Usage: guest-bench.sh [runs]
+# Usage: guest-bench.sh [runs [scenario]]
 
 B=/sys/kernel/debug/racelab
 CPUS=$(grep -c '^processor' /proc/cpuinfo)
 RUNS=${1:-100}
+ONLY=${2:-}
 # shellcheck source=SCRIPTDIR/../selftests/racelab/racelab_wait.sh
 . /selftests/racelab/racelab_wait.sh
 # shellcheck source=SCRIPTDIR/../selftests/racelab/racelab_plan.sh
@@ -30,6 +31,7 @@ printf 'racelab bench: %s runs per mode, default knobs, amplifier %s, %s CPU(s)\
 printf '%-15s %-19s %-10s %-16s %9s %14s %14s\n' scenario mode kind amplifier \
 	shown median_first_ms max_first_ms
 for s in $(rl_scenarios); do
+	[ -n "$ONLY" ] && [ "$s" != "$ONLY" ] && continue
 	d=$B/$s
 	[ "$CPUS" -lt "$(rl_scenario_key "$s" min_cpus)" ] && continue
 	a=auto

@@ -4,7 +4,7 @@
 #
 # /init of the racelab lab initramfs. The kernel command line says what to
 # do: rl_mode=test|demo|bench|fuzz|lockdep|shell, rl_cpus=<CPUs asked of
-# QEMU>; bench takes rl_runs=<runs per mode>; fuzz takes rl_seed=<seed>
+# QEMU>; bench takes rl_runs=<runs per mode> and rl_only=<scenario>; fuzz takes rl_seed=<seed>
 # (and rl_fuzz_t=<budget s>, rl_fuzz_L=<long run s>, rl_fuzz_c=<one case>
 # to replay). Results go to
 # the second serial port (/dev/ttyS1), one channel for the host to judge,
@@ -146,7 +146,7 @@ demo)
 	section demo /demo.sh
 	;;
 bench)
-	section bench /bench.sh "${rl_runs:-100}"
+	section bench /bench.sh "${rl_runs:-100}" "${rl_only:-}"
 	;;
 fuzz)
 	echo "racelab-lab: fuzzer seed ${rl_seed:-?}" > /dev/kmsg
