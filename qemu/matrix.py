@@ -106,6 +106,14 @@ def main():
         if v:
             key = (v.group(1), v.group(2))
             violations[key] = violations.get(key, 0) + int(v.group(4))
+            if key not in decl:
+                # Not a mode: replayed schedules (mode=schedule). Shown
+                # after their scenario's modes, asserted nothing.
+                at = max((i for i, k in enumerate(modes) if k[0] == key[0]),
+                         default=len(modes) - 1)
+                modes.insert(at + 1, key)
+                decl[key] = {"name": key[1], "kind": v.group(3),
+                             "undeclared": "yes"}
     owners = owners_of(scenarios)
     kcsan = attribute(kcsan_log, KCSAN, owners)
     kasan = attribute(kasan_log, KASAN, owners)
@@ -137,8 +145,9 @@ def main():
         n = violations.get(key, 0)
         inv = "-" if experiment else ("yes (%d)" % n if n else "no")
         print(fmt % (key[0], key[1], kind, inv, cell(kcsan, key, kcsan_log),
-                     cell(lockdep, key, base) if experiment else "-",
-                     cell(kasan, key, kasan_log)))
+                     cell(lockdep, key, base), cell(kasan, key, kasan_log)))
+        if d.get("undeclared"):
+            continue
         if not experiment:
             if kind != "fixed" and d.get("shows_here") == "yes" and not n:
                 bad.append("%s/%s: invariant never broke" % key)
