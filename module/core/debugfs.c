@@ -391,7 +391,7 @@ int racelab_debugfs_init(struct racelab_slot *slots, unsigned int nr)
 				    &racelab_run_fops);
 		debugfs_create_file("stats", 0400, slot->dir, slot,
 				    &racelab_stats_fops);
-		debugfs_create_file("plan", 0444, slot->dir, slot,
+		debugfs_create_file("plan", 0400, slot->dir, slot,
 				    &racelab_plan_fops);
 	}
 	racelab_proc = proc_create_single("racelab", 0444, NULL,
