@@ -53,6 +53,31 @@ kernel_dir() {
 	echo "$RACELAB_CACHE/kernels/$(kernel_key "$1")"
 }
 
+# The KUnit suites of racelab_kunit.ko, one a line: the name of every
+# struct kunit_suite that kunit/*.c registers with kunit_test_suites().
+# A test boot must show each one's results (qemu/guest-init.sh prints a
+# kunit-<suite> section per suite it finds).
+kunit_suites() {
+	awk '
+	/^static struct kunit_suite [A-Za-z0-9_]+ = \{/ { v = $4; next }
+	v != "" && /\.name = "/ {
+		match($0, /"[^"]+"/)
+		name[v] = substr($0, RSTART + 1, RLENGTH - 2)
+		v = ""
+	}
+	/^kunit_test_suites?\(/ { reg = 1 }
+	reg {
+		s = $0
+		while (match(s, /&[A-Za-z0-9_]+/)) {
+			n = name[substr(s, RSTART + 1, RLENGTH - 1)]
+			print n == "" ? "?" substr(s, RSTART + 1, RLENGTH - 1) : n
+			s = substr(s, RSTART + RLENGTH)
+		}
+		if ($0 ~ /\);/)
+			reg = 0
+	}' "$RACELAB_ROOT"/kunit/*.c
+}
+
 # Every file of the checkout, NUL-terminated, relative to $RACELAB_ROOT:
 # the tracked ones where $RACELAB_ROOT is the top of a git work tree, else
 # (a copy of the sources) all but those under .git and qemu/out.

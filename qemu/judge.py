@@ -4,7 +4,8 @@
 
 Reads <logdir>/results.log (the guest's results channel: sections between
 "RACELAB-BEGIN <name>" and "RACELAB-END <name> rc=<n>"), parses each KTAP
-section with the kernel's own tools/testing/kunit/kunit.py, scans
+section (kunit-<suite>: one KUnit suite's results; kselftest-<test>) with
+the kernel's own tools/testing/kunit/kunit.py, scans
 <logdir>/console.log for kernel reports nobody expected, and checks that
 QEMU neither timed out nor lost the guest's final sentinel.
 
@@ -82,12 +83,13 @@ def parse_ktap(kunit_py, body):
         proc = subprocess.run(
             [sys.executable, kunit_py, "parse", "--json=" + out, src],
             capture_output=True, text=True)
-        cases = []
+        cases, suites = [], []
         if os.path.exists(out):
             with open(out) as f:
                 doc = json.load(f)
             cases = list(leaf_cases(doc))
-        return cases, proc.stdout + proc.stderr, proc.returncode
+            suites = [g.get("name") for g in doc.get("sub_groups", [])]
+        return cases, suites, proc.stdout + proc.stderr, proc.returncode
 
 
 def main():
@@ -114,14 +116,22 @@ def main():
     for name, rc, body in sections(text):
         seen.add(name)
         if name.startswith("kunit") or name.startswith("kselftest"):
-            cases, out, prc = parse_ktap(args.kunit_py, body)
+            cases, suites, out, prc = parse_ktap(args.kunit_py, body)
             p = sum(1 for _, s in cases if s == "PASS")
             s = sum(1 for _, s in cases if s in SKIPPED)
             f = len(cases) - p - s
             note = ""
+            # kunit-<suite>: one KUnit suite's own KTAP document.
+            suite = name[len("kunit-"):] if name.startswith("kunit-") else None
             if not cases:
                 f += 1
                 note = "no test parsed"
+                failures.append("%s: %s" % (name, note))
+            elif suite and suite not in suites:
+                f += 1
+                note = "suite %s not in its document (%s)" % (
+                    suite, ",".join(suites) or "none")
+                failures.append("%s: %s" % (name, note))
             elif rc != 0 or prc != 0:
                 if f == 0:
                     f += 1
