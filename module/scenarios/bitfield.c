@@ -22,8 +22,16 @@
  * lost. The kernel's answer is one lock for the word (or atomic bit
  * operations); per-field locks protect nothing, and separate members are
  * separate memory locations that need no lock at all.
+ *
+ * The per-field locks are mutexes: a spinlock would disable preemption
+ * across the window, and on one CPU the neighbour could never run inside
+ * it (not even in a delay: the tick cannot preempt there), so the broken
+ * fix would look like a fix. Under a mutex the window may be preempted or
+ * sleep, as in a driver whose field locks are mutexes, and the word is
+ * lost on one CPU as on several.
  */
 #include <linux/atomic.h>
+#include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/slab.h>
 
@@ -46,7 +54,7 @@ struct bf_state {
 	atomic64_t packed;		/* the same four fields, for cmpxchg */
 	u16 own[BF_FIELDS];		/* mode separate: a member each */
 	spinlock_t lock;		/* mode spinlock: one for the word */
-	spinlock_t field_lock[BF_FIELDS];	/* lock-per-field */
+	struct mutex field_lock[BF_FIELDS];	/* lock-per-field */
 	u16 mine[BF_FIELDS];		/* each thread's own count */
 	atomic64_t lost;
 };
@@ -103,9 +111,9 @@ static noinline void bf_none_inc(struct bf_state *s, struct racelab_thread *t)
 static noinline void bf_lock_per_field_inc(struct bf_state *s,
 					   struct racelab_thread *t)
 {
-	spin_lock(&s->field_lock[t->id]);
+	mutex_lock(&s->field_lock[t->id]);
 	bf_inc(&s->word, t->id, t);
-	spin_unlock(&s->field_lock[t->id]);
+	mutex_unlock(&s->field_lock[t->id]);
 }
 
 static noinline void bf_spinlock_inc(struct bf_state *s,
@@ -175,17 +183,26 @@ static u16 bf_own_field(struct bf_state *s, unsigned int f)
 	return READ_ONCE(s->own[f]);
 }
 
-/* What the field's owner finds there, against what it counted. */
+/*
+ * What the field's owner finds there, against what it counted, modulo the
+ * field's range. Behind (by less than half the range): updates lost. Ahead:
+ * a forward move, not a loss. With three threads or more, a neighbour's
+ * stale copy can put back a value the owner wrote before it was lost (and
+ * counted): a loss taken back is not a loss, and must not be counted as
+ * (almost) a whole wrap of the field. Either way the owner goes on from
+ * what is there, so each move is counted once.
+ */
 static void bf_check(struct racelab_run *run, struct bf_state *s,
 		     unsigned int f, u16 found)
 {
-	u16 lost = (s->mine[f] - found) & BF_MASK;
+	u16 behind = (s->mine[f] - found) & BF_MASK;
 
-	if (!lost)
+	if (!behind)
 		return;
-	/* Counted once: the owner goes on from what is there. */
-	atomic64_add(lost, &s->lost);
 	s->mine[f] = found;
+	if (behind >= BF_MASK / 2)
+		return;
+	atomic64_add(behind, &s->lost);
 	racelab_anomaly(run);
 }
 
@@ -214,8 +231,8 @@ static const struct racelab_mode bf_modes[] = {
 	},
 	{
 		.name = "lock-per-field", .kind = RACELAB_BROKEN_FIX,
-		.flags = RACELAB_MODE_ATOMIC_WINDOW,
-		.about = "a spinlock per field: the word they share has none",
+		/* A mutex each: the window may sleep, and races on one CPU. */
+		.about = "a mutex per field: the word they share has none",
 		.ops = &(const struct bf_ops) {
 			.inc = bf_lock_per_field_inc, .field = bf_word_field,
 		},
@@ -257,7 +274,7 @@ static int bf_setup(struct racelab_run *run)
 		return -ENOMEM;
 	spin_lock_init(&s->lock);
 	for (i = 0; i < BF_FIELDS; i++)
-		spin_lock_init(&s->field_lock[i]);
+		mutex_init(&s->field_lock[i]);
 	run->priv = s;
 	return 0;
 }
@@ -281,7 +298,13 @@ static void bf_verdict(struct racelab_run *run, struct racelab_result *res)
 
 static void bf_teardown(struct racelab_run *run)
 {
-	kfree(run->priv);
+	struct bf_state *s = bf_of(run);
+	int i;
+
+	/* Called after a failed setup too. */
+	for (i = 0; s && i < BF_FIELDS; i++)
+		mutex_destroy(&s->field_lock[i]);
+	kfree(s);
 	run->priv = NULL;
 }
 
