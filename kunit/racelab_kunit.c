@@ -33,7 +33,8 @@
 /*
  * Deadline of a racy case. The slowest time-to-first-anomaly measured on
  * the lab kernels for a case that runs is 3 s (a broken fix, unamplified,
- * 1 CPU; README, "Figures"); the deadline is over ten times that. A plan says on how few CPUs its racy modes are asked to race.
+ * 1 CPU; README, "Figures"); the deadline is over ten times that. A plan
+ * says on how few CPUs its racy modes are asked to race.
  */
 #define RACY_DEADLINE_MS	60000
 
@@ -118,6 +119,39 @@ static bool line_has_pair(const char *line, const char *pair, size_t len)
 		    (p[1 + len] == ' ' || p[1 + len] == '\0'))
 			return true;
 	return false;
+}
+
+/* The window a plan gives a mode: its amplifier as the mode resolves it. */
+struct plan_window {
+	enum racelab_amp amp;
+	unsigned int arg;
+	unsigned int ms;
+};
+
+static bool plan_window(const struct racelab_scenario *scn,
+			const struct racelab_plan *plan,
+			const struct racelab_mode *mode, struct plan_window *w)
+{
+	struct racelab_cfg *cfg = kzalloc(sizeof(*cfg), GFP_KERNEL);
+	bool ok;
+
+	if (!cfg)
+		return false;
+	racelab_cfg_default(cfg);
+	ok = !racelab_knob_parse(scn, cfg, "amplifier", plan->amplifier);
+	if (ok) {
+		w->amp = racelab_mode_amp(mode, cfg, &w->arg);
+		if (w->amp == RACELAB_AMP_NONE)
+			w->arg = 0;
+		w->ms = plan->duration_ms ?: RACELAB_PLAN_MS;
+	}
+	kfree(cfg);
+	return ok;
+}
+
+static bool window_eq(const struct plan_window *a, const struct plan_window *b)
+{
+	return a->amp == b->amp && a->arg == b->arg && a->ms == b->ms;
 }
 
 /* ---------------------------------------------------------------- knobs */
@@ -687,6 +721,60 @@ static void hidden_stays_clean(struct kunit *test)
 		kunit_skip(test, "no mode is hidden by this hardware");
 }
 
+/*
+ * Each plan is declared once (struct racelab_plan): every plan gives some
+ * free-running mode a window no other plan gives it, and two plans that
+ * give a racy mode the same window (run once) agree on how few CPUs it
+ * races on. amplifier=auto is a mode's own window: an "auto" plan next to
+ * "none" was the same plan, declared twice with two racy_cpus.
+ */
+static void plans_declared_once(struct kunit *test)
+{
+	const struct racelab_plan *p, *q;
+	struct plan_window wp, wq;
+	struct racelab_slot *slot;
+	unsigned int i, m, n = 0;
+
+	for (i = 0; (slot = racelab_slot_at(i)); i++) {
+		const struct racelab_scenario *scn = slot->scn;
+
+		for (p = scn->plans; p && p->amplifier; p++) {
+			bool adds = false;
+
+			n++;
+			for (m = 0; m < scn->nr_modes; m++) {
+				const struct racelab_mode *mode = &scn->modes[m];
+				bool shared = false;
+
+				if (!mode_runs_free(mode))
+					continue;
+				KUNIT_ASSERT_TRUE_MSG(test, plan_window(scn, p, mode, &wp),
+						      "%s: plan %s", scn->name,
+						      p->amplifier);
+				for (q = scn->plans; q->amplifier; q++) {
+					if (q == p ||
+					    !plan_window(scn, q, mode, &wq) ||
+					    !window_eq(&wp, &wq))
+						continue;
+					shared = true;
+					if (q > p && mode->kind != RACELAB_FIXED)
+						KUNIT_EXPECT_EQ_MSG(test, p->racy_cpus ?: 1,
+								    q->racy_cpus ?: 1,
+								    "%s/%s: plans %s and %s give it one window",
+								    scn->name, mode->name,
+								    p->amplifier, q->amplifier);
+				}
+				adds |= !shared;
+			}
+			KUNIT_EXPECT_TRUE_MSG(test, adds,
+					      "%s: plan %s gives no mode a window of its own",
+					      scn->name, p->amplifier);
+		}
+	}
+	if (!n)
+		kunit_skip(test, "no scenario declares a plan");
+}
+
 static struct kunit_case racelab_knobs_cases[] = {
 	KUNIT_CASE_PARAM(knob_parse, knob_gen_params),
 	KUNIT_CASE(mode_names),
@@ -694,6 +782,7 @@ static struct kunit_case racelab_knobs_cases[] = {
 	KUNIT_CASE(run_refuses_bad_cfg),
 	KUNIT_CASE(declared_bounds),
 	KUNIT_CASE(mode_min_threads),
+	KUNIT_CASE(plans_declared_once),
 	KUNIT_CASE(thread_slots_cacheline),
 	KUNIT_CASE(deadline_is_not_stop),
 	KUNIT_CASE(iterations_cap_exact),
@@ -732,6 +821,7 @@ struct race_case {
 	const struct racelab_plan *plan;
 	const struct racelab_mode *mode;
 	unsigned int threads;
+	struct plan_window win;
 	char desc[KUNIT_PARAM_DESC_SIZE];
 };
 
@@ -756,7 +846,8 @@ static struct racelab_cfg *race_cfg(struct kunit *test,
 
 /*
  * Every free-running mode of every scenario, under each of its plans and
- * every thread count; a combination the knobs refuse is no case.
+ * every thread count; a combination the knobs refuse is no case, and a
+ * window two plans give a mode is one case (the first plan's).
  */
 static void race_cases_add(struct racelab_slot *slot,
 			   const struct racelab_plan *plan,
@@ -764,13 +855,18 @@ static void race_cases_add(struct racelab_slot *slot,
 {
 	const struct racelab_scenario *scn = slot->scn;
 	struct racelab_cfg *cfg;
+	struct plan_window win;
 	struct race_case *c;
 	const char *why;
 	char val[16];
 
 	if (n < max(racelab_min_threads(scn), mode->min_threads) ||
-	    n > racelab_max_threads(scn))
+	    n > racelab_max_threads(scn) || !plan_window(scn, plan, mode, &win))
 		return;
+	for (c = race_cases; c < race_cases + nr_race_cases; c++)
+		if (c->slot == slot && c->mode == mode && c->threads == n &&
+		    window_eq(&c->win, &win))
+			return;
 	cfg = kzalloc(sizeof(*cfg), GFP_KERNEL);
 	if (!cfg)
 		return;
@@ -790,6 +886,7 @@ static void race_cases_add(struct racelab_slot *slot,
 	c->plan = plan;
 	c->mode = mode;
 	c->threads = n;
+	c->win = win;
 	snprintf(c->desc, sizeof(c->desc), "%s/%s/%s/%ut", scn->name,
 		 mode->name, plan->amplifier, n);
 }

@@ -148,6 +148,12 @@ struct racelab_mode {
  * @racy_cpus:   fewest CPUs on which its racy modes are asked to show the
  *               race (1, or 2 where one CPU shows it too slowly); fixed
  *               modes must be exact everywhere
+ *
+ * Each plan is declared once: a plan must give some mode a window (its
+ * amplifier as that mode resolves it, "auto" being the mode's own, and
+ * its duration) that no other plan gives it. Where two plans give a mode
+ * the same window, the tests run it once, and the plans must agree on
+ * @racy_cpus. KUnit's racelab_knobs checks both.
  */
 struct racelab_plan {
 	const char *amplifier;

@@ -316,8 +316,8 @@ const struct racelab_scenario racelab_bitfield_scenario = {
 	.step = bf_step,
 	/* One field per thread. */
 	.max_threads = BF_FIELDS,
-	.plans = RACELAB_PLANS({ "auto" }, { "none", .racy_cpus = 2 },
-			       { "delay:1000" }),
+	/* Unamplified, one CPU must preempt between a load and its store. */
+	.plans = RACELAB_PLANS({ "none", .racy_cpus = 2 }, { "delay:1000" }),
 	.detect_amplifier = "none",
 	.setup = bf_setup,
 	.verdict = bf_verdict,
