@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The racelab demo, run inside the lab VM. For each scenario, every mode
-# with the default knobs (2 threads, duration_ms 1000, amplifier auto; on
-# one CPU the window the scenario declares it needs there). Everything
+# with the default knobs (duration_ms 1000, amplifier auto; on one CPU the
+# window the scenario declares it needs there), on the threads its plan
+# asks for (min_threads, 2 at least: rl_run_threads). Everything
 # about a scenario comes from its plan file: nothing here names one. A racy or
 # broken-fix mode runs again until its anomaly shows or DEMO_TRIES runs
 # pass; the table gives its rate and the time to the first anomaly. A racy
@@ -73,12 +74,13 @@ table() {	# scenario amplifier
 	scn=$1
 	a=$2
 	d=$B/$scn
-	printf '\n== %s: 2 threads, 1000 ms runs, amplifier %s, %s CPU(s)\n' \
+	printf '\n== %s: 1000 ms runs, amplifier %s, %s CPU(s)\n' \
 		"$scn" "$a" "$CPUS"
-	printf '%-19s %-10s %12s %10s %8s %5s %10s  %s\n' mode kind expected \
-		anomalies rate% runs first_ms verdict
+	printf '%-19s %-10s %7s %12s %10s %8s %5s %10s  %s\n' mode kind \
+		threads expected anomalies rate% runs first_ms verdict
 	for m in $(rl_plan "$scn" mode name experiment no); do
-		echo "$m" > "$d/mode" && echo 2 > "$d/threads" &&
+		echo "$m" > "$d/mode" &&
+		rl_run_threads "$scn" "$m" > "$d/threads" &&
 		echo 1000 > "$d/duration_ms" && echo 0 > "$d/iterations" &&
 		echo "$a" > "$d/amplifier" && echo any > "$d/cpus"
 		kind=$(rl_mode_key "$scn" "$m" kind)
@@ -113,8 +115,9 @@ table() {	# scenario amplifier
 			for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
 			pct = f["expected"] ? 100 * f["anomalies"] / f["expected"] : 0
 			ms = first >= 0 ? sprintf("%.1f", first / 1e6) : "-"
-			printf "%-19s %-10s %12s %10s %8.3f %5s %10s  %s\n", f["mode"],
-				f["kind"], f["expected"], f["anomalies"], pct, runs, ms, v
+			printf "%-19s %-10s %7s %12s %10s %8.3f %5s %10s  %s\n",
+				f["mode"], f["kind"], f["threads"], f["expected"],
+				f["anomalies"], pct, runs, ms, v
 		}'
 	done
 }

@@ -48,3 +48,14 @@ rl_mode_key() {
 rl_scenario_key() {
 	rl_plan "$1" scenario "$2"
 }
+
+# rl_run_threads SCENARIO MODE: the threads a demo or bench run of a mode
+# takes: its plan's min_threads, and 2 at least (a race needs a partner),
+# within the scenario's max_threads.
+rl_run_threads() {
+	_rl_n=$(rl_mode_key "$1" "$2" min_threads)
+	_rl_max=$(rl_scenario_key "$1" max_threads)
+	[ "${_rl_n:-0}" -ge 2 ] || _rl_n=2
+	[ -z "$_rl_max" ] || [ "$_rl_n" -le "$_rl_max" ] || _rl_n=$_rl_max
+	echo "$_rl_n"
+}
