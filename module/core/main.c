@@ -53,13 +53,15 @@ struct racelab_param {
 	char val[RACELAB_KNOB_MAX];
 };
 
+/* The value without the white space around it, as a debugfs write. */
 static int racelab_param_set(const char *val, const struct kernel_param *kp)
 {
 	struct racelab_param *p = kp->arg;
+	char buf[RACELAB_KNOB_MAX];
 
-	if (strscpy(p->val, val, sizeof(p->val)) < 0)
+	if (strscpy(buf, val, sizeof(buf)) < 0)
 		return -EINVAL;
-	strim(p->val);
+	strscpy(p->val, strim(buf), sizeof(p->val));
 	p->set = true;
 	return 0;
 }
