@@ -87,7 +87,7 @@ static struct racelab_param racelab_param_schedule;
 module_param_cb(run, &racelab_param_ops, &racelab_param_run, 0444);
 MODULE_PARM_DESC(run, "Scenario to run once at load time (the verdict goes to the kernel log)");
 module_param_cb(autorun, &racelab_param_ops, &racelab_param_autorun, 0444);
-MODULE_PARM_DESC(autorun, "Same as run= (its older name)");
+MODULE_PARM_DESC(autorun, "Same as run= (its older name); not both");
 module_param_cb(mode, &racelab_param_ops, &racelab_param_mode, 0444);
 MODULE_PARM_DESC(mode, "Mode of the run= scenario");
 module_param_cb(threads, &racelab_param_ops, &racelab_param_threads, 0444);
@@ -257,6 +257,10 @@ static int __init racelab_init(void)
 	if (err)
 		return err;
 	/* Refuse bad parameters before anything is created. */
+	if (racelab_param_run.set && racelab_param_autorun.set) {
+		pr_err("run= and autorun= are one parameter (autorun= is its older name): give one\n");
+		return -EINVAL;
+	}
 	run = racelab_param_run.set ? &racelab_param_run :
 	      racelab_param_autorun.set ? &racelab_param_autorun : NULL;
 	for (i = 0; run && i < racelab_nr_scenarios; i++)

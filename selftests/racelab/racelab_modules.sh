@@ -118,7 +118,7 @@ ktap_set_plan 9
 ok=1
 for p in threads=0 threads=65 iterations=1000000001 duration_ms=0 \
 	 duration_ms=600001 amplifier=nap amplifier=delay:0 autorun=nosuch \
-	 mode=none "autorun=counter mode=nosuch" \
+	 mode=none "autorun=counter mode=nosuch" "run=counter autorun=counter" \
 	 "autorun=counter mode=spinlock amplifier=sleep"; do
 	# shellcheck disable=SC2086 # $p: one or more parameters, split
 	if load $p; then
