@@ -1115,7 +1115,26 @@ static void schedule_all(struct kunit *test)
 	kunit_info(test, "%u of %u interleavings go wrong\n", bad, total);
 }
 
-/* Bad schedules are refused and leave the configuration as it was. */
+/* The serial schedule of @steps: thread 0's steps, then thread 1's. */
+static int sched_serial(const char *steps, char *buf, size_t size)
+{
+	unsigned int len = strlen(steps), i;
+	int n = 0;
+
+	for (i = 0; i < RACELAB_SCRIPT_THREADS * len; i++)
+		n += scnprintf(buf + n, size - n, "%s%c%u", i ? " " : "",
+			       steps[i % len], i / len);
+	return n;
+}
+
+#define SCHED_BAD_MAX	(RACELAB_KNOB_MAX + 8)
+
+/*
+ * Bad schedules are refused and leave the configuration as it was. Each
+ * is the serial schedule broken in one way only, so that it is refused
+ * for that reason; the serial schedule itself, and one padded to the
+ * longest value a knob takes, are accepted.
+ */
 static void schedule_refused(struct kunit *test)
 {
 	struct racelab_slot *slot = (struct racelab_slot *)test->param_value;
@@ -1123,49 +1142,94 @@ static void schedule_refused(struct kunit *test)
 	unsigned int len = strlen(steps), i;
 	struct racelab_cfg *cfg = test_cfg(test, slot, NULL);
 	struct racelab_cfg *before = test_cfg(test, slot, NULL);
-	char serial[64], bad[8][128];
+	char serial[SCHED_BAD_MAX], padded[SCHED_BAD_MAX];
+	char bad[8][SCHED_BAD_MAX];
+	bool one_letter = strspn(steps, (char []){ steps[0], '\0' }) == len;
 	char unknown = 'X';
-	int n = 0;
+	int n, m, k;
 
 	while (strchr(steps, unknown))
 		unknown++;
-	for (i = 0; i < 2 * len; i++)
-		n += scnprintf(serial + n, sizeof(serial) - n, "%s%c%u",
-			       i ? " " : "", steps[i % len], i / len);
-	/* a step missing; a step twice; an unknown step; no thread 2 */
+	n = sched_serial(steps, serial, sizeof(serial));
+	/* Thread 0's steps: the first len, 3 * len - 1 bytes. */
+	m = 3 * len - 1;
+	/* 0: thread 1's last step missing */
 	snprintf(bad[0], sizeof(bad[0]), "%.*s", n - 3, serial);
-	snprintf(bad[1], sizeof(bad[1]), "%s %c1", serial, steps[len - 1]);
-	snprintf(bad[2], sizeof(bad[2]), "%c0 %s", unknown, serial + 3);
-	snprintf(bad[3], sizeof(bad[3]), "%s", serial);
-	strreplace(bad[3], '1', '2');
-	/* no separator; too long; empty; a thread's steps out of order */
-	snprintf(bad[4], sizeof(bad[4]), "%c0%s", steps[0], serial + 3);
-	bad[5][0] = '\0';
-	for (i = 0; i <= RACELAB_SCRIPT_MAX; i += 2 * len) {
-		strlcat(bad[5], i ? " " : "", sizeof(bad[5]));
-		strlcat(bad[5], serial, sizeof(bad[5]));
-	}
+	/* 1: thread 0's last step again, after all of thread 0's steps */
+	snprintf(bad[1], sizeof(bad[1]), "%.*s %c0%s", m, serial,
+		 steps[len - 1], serial + m);
+	/* 2: an unknown step in place of thread 0's first */
+	snprintf(bad[2], sizeof(bad[2]), "%c%s", unknown, serial + 1);
+	/* 3: thread 1's steps given to a thread 2 */
+	k = scnprintf(bad[3], sizeof(bad[3]), "%.*s", m, serial);
+	for (i = 0; i < len; i++)
+		k += scnprintf(bad[3] + k, sizeof(bad[3]) - k, " %c2", steps[i]);
+	/* 4: no separator after the first step */
+	snprintf(bad[4], sizeof(bad[4]), "%.2s%s", serial, serial + 3);
+	/*
+	 * 5: longer than a knob takes (RACELAB_KNOB_MAX - 1 bytes): the
+	 * serial schedule after separators, which may come anywhere. One
+	 * separator fewer is accepted below: the length alone refuses it.
+	 */
+	memset(bad[5], ',', RACELAB_KNOB_MAX - n);
+	strscpy(bad[5] + RACELAB_KNOB_MAX - n, serial, n + 1);
+	strscpy(padded, bad[5] + 1, sizeof(padded));
+	/* 6: empty */
 	bad[6][0] = '\0';
-	snprintf(bad[7], sizeof(bad[7]), "%s", serial);
-	if (len > 1) {
-		bad[7][0] = steps[1];
-		bad[7][3] = steps[0];
-	}
+	/*
+	 * 7: thread 0's steps out of their order, rotated by one: never its
+	 * order, unless every step is one letter (then there is no other).
+	 */
+	k = scnprintf(bad[7], sizeof(bad[7]), "%c0", steps[len - 1]);
+	for (i = 0; i + 1 < len; i++)
+		k += scnprintf(bad[7] + k, sizeof(bad[7]) - k, " %c0", steps[i]);
+	scnprintf(bad[7] + k, sizeof(bad[7]) - k, "%s", serial + m);
+
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		if (i == 7 && len < 2)
+		if (i == 7 && one_letter)
 			continue;
 		KUNIT_EXPECT_EQ_MSG(test, racelab_knob_parse(slot->scn, cfg,
 							     "schedule", bad[i]),
 				    -EINVAL, "\"%s\"", bad[i]);
 		KUNIT_EXPECT_EQ(test, memcmp(cfg, before, sizeof(*cfg)), 0);
 	}
-	/* The serial schedule is fine; "none" clears it. */
+	/* The serial schedule is fine, padded as well; "none" clears it. */
+	KUNIT_EXPECT_EQ_MSG(test, racelab_knob_parse(slot->scn, cfg, "schedule",
+						     padded), 0, "\"%s\"", padded);
 	KUNIT_EXPECT_EQ(test, racelab_knob_parse(slot->scn, cfg, "schedule",
 						 serial), 0);
 	KUNIT_EXPECT_EQ(test, cfg->script.nr, 2 * len);
 	KUNIT_EXPECT_EQ(test, racelab_knob_parse(slot->scn, cfg, "schedule",
 						 "none"), 0);
 	KUNIT_EXPECT_EQ(test, cfg->script.nr, 0U);
+}
+
+/*
+ * Each thread runs every step once: a scenario's steps are at most
+ * RACELAB_SCRIPT_STEPS (the module refuses to load one with more). With
+ * that many, the serial schedule fills RACELAB_SCRIPT_MAX and is
+ * accepted; with one more, every schedule is refused.
+ */
+static void schedule_max_steps(struct kunit *test)
+{
+	static const char letters[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	struct racelab_script_ops ops = {};
+	char steps[sizeof(letters)], sched[4 * RACELAB_SCRIPT_MAX];
+	struct racelab_script *script;
+	unsigned int len;
+
+	BUILD_BUG_ON(RACELAB_SCRIPT_STEPS + 1 >= sizeof(letters));
+	script = kunit_kzalloc(test, sizeof(*script), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, script);
+	ops.steps = steps;
+	for (len = RACELAB_SCRIPT_STEPS; len <= RACELAB_SCRIPT_STEPS + 1; len++) {
+		strscpy(steps, letters, len + 1);
+		sched_serial(steps, sched, sizeof(sched));
+		KUNIT_EXPECT_EQ_MSG(test, racelab_script_parse(&ops, sched, script),
+				    len > RACELAB_SCRIPT_STEPS ? -EINVAL : 0,
+				    "%u steps: %s", len, sched);
+	}
+	KUNIT_EXPECT_EQ(test, script->nr, RACELAB_SCRIPT_MAX);
 }
 
 /* A scenario that replays no schedule has no such knob. */
@@ -1190,6 +1254,7 @@ static void schedule_knob_only_where_declared(struct kunit *test)
 static struct kunit_case racelab_schedules_cases[] = {
 	KUNIT_CASE_PARAM(schedule_all, sched_gen),
 	KUNIT_CASE_PARAM(schedule_refused, sched_gen),
+	KUNIT_CASE(schedule_max_steps),
 	KUNIT_CASE(schedule_knob_only_where_declared),
 	{}
 };

@@ -35,6 +35,8 @@
 
 #define RACELAB_SCRIPT_MAX	16	/* steps in a schedule */
 #define RACELAB_SCRIPT_THREADS	2
+/* Each thread runs every step once: a thread's steps, at most. */
+#define RACELAB_SCRIPT_STEPS	(RACELAB_SCRIPT_MAX / RACELAB_SCRIPT_THREADS)
 
 /**
  * struct racelab_script - a schedule: which thread runs which step, in order
@@ -220,7 +222,7 @@ struct racelab_script_model {
 /**
  * struct racelab_script_ops - how a scenario replays a schedule
  * @steps:   letters of one thread's steps, in order ("RMW": read, modify,
- *           write)
+ *           write); 1 to RACELAB_SCRIPT_STEPS of them, each a letter
  * @exec:    run one step of one thread on run->priv
  * @verdict: fill expected/observed/anomalies and extra from the final state
  * @model_init:   the tests' oracle: the state before the first step

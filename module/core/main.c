@@ -7,6 +7,7 @@
  */
 #define pr_fmt(fmt) "racelab: " fmt
 
+#include <linux/ctype.h>
 #include <linux/module.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
@@ -157,6 +158,17 @@ static bool racelab_param_is_default(const char *name)
 	return false;
 }
 
+/* A schedule's steps: 1 to RACELAB_SCRIPT_STEPS letters. */
+static bool racelab_script_steps_ok(const char *steps)
+{
+	size_t i, len = steps ? strlen(steps) : 0;
+
+	for (i = 0; i < len; i++)
+		if (!isalpha(steps[i]))
+			return false;
+	return len && len <= RACELAB_SCRIPT_STEPS;
+}
+
 /*
  * A scenario that cannot run is a bug in its file: say what is missing,
  * and load nothing.
@@ -181,6 +193,11 @@ static int racelab_scn_check(const struct racelab_scenario *scn)
 			    !scn->script->model_result)) {
 		pr_err("scenario %s: a schedule needs its model, for the tests\n",
 		       scn->name);
+		return -EINVAL;
+	}
+	if (scn->script && !racelab_script_steps_ok(scn->script->steps)) {
+		pr_err("scenario %s: a schedule's steps are 1 to %d letters: two threads run them all in %d steps at most\n",
+		       scn->name, RACELAB_SCRIPT_STEPS, RACELAB_SCRIPT_MAX);
 		return -EINVAL;
 	}
 	if (!scn->script != !racelab_knob_find(scn, "schedule")) {

@@ -30,7 +30,9 @@
  *
  * Every thread (0 and 1) must run each of its steps exactly once, in the
  * scenario's order. Unknown steps, steps out of a thread's own order,
- * missing steps or a schedule too long are refused.
+ * missing steps or a schedule too long are refused, and so is every
+ * schedule of a scenario with more than RACELAB_SCRIPT_STEPS steps: two
+ * threads could not run them all within RACELAB_SCRIPT_MAX.
  *
  * Return: 0 or -EINVAL.
  */
@@ -42,6 +44,8 @@ int racelab_script_parse(const struct racelab_script_ops *ops, const char *val,
 	const char *p = val;
 	unsigned int i;
 
+	if (!len || len > RACELAB_SCRIPT_STEPS)
+		return -EINVAL;
 	while (*p) {
 		const char *at;
 
