@@ -486,6 +486,15 @@ struct racelab_quarantine {
 	atomic_long_t gps;
 };
 
+/*
+ * A writer that frees by kfree_rcu() waits for a grace period every
+ * RACELAB_KFREE_RCU_MAX frees (racelab_kfree_rcu_bound()): one that never
+ * waits outruns a slow reader, no grace period ends, and the kfree_rcu()
+ * backlog grows without bound. The quarantine's @max bounds its own.
+ */
+#define RACELAB_KFREE_RCU_MAX	256
+
+void racelab_kfree_rcu_bound(unsigned int *since_gp);
 void racelab_quarantine_init(struct racelab_quarantine *q, unsigned int max,
 			     void (*free)(struct racelab_qentry *e));
 void racelab_quarantine_wait(struct racelab_quarantine *q,

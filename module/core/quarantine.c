@@ -10,7 +10,9 @@
  * that could hold it is gone. The writer waits while too many objects are
  * in flight, so the backlog is bounded whatever the knobs; a run that is
  * over does not wait. Correct call_rcu() modes use the same path without
- * poison, and every callback records the grace period it waited.
+ * poison, and every callback records the grace period it waited. Modes
+ * that free by kfree_rcu() bound their backlog with
+ * racelab_kfree_rcu_bound(), one bound for every scenario.
  */
 #include <linux/atomic.h>
 #include <linux/delay.h>
@@ -116,4 +118,20 @@ void racelab_quarantine_drain(struct racelab_quarantine *q)
 	/* Pairs with smp_mb__before_atomic() in racelab_quarantine_cb(). */
 	if (atomic_long_read_acquire(&q->pending))
 		rcu_barrier();
+}
+
+/**
+ * racelab_kfree_rcu_bound() - bound a writer's kfree_rcu() backlog
+ * @since_gp: the writer's own count of kfree_rcu() calls since it waited
+ *
+ * Call after each kfree_rcu(): every RACELAB_KFREE_RCU_MAX calls, wait for
+ * a grace period (which waits for every reader), as the quarantine holds
+ * a writer at its max.
+ */
+void racelab_kfree_rcu_bound(unsigned int *since_gp)
+{
+	if (++*since_gp < RACELAB_KFREE_RCU_MAX)
+		return;
+	*since_gp = 0;
+	synchronize_rcu();
 }

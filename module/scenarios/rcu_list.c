@@ -22,17 +22,19 @@
 #include "racelab.h"
 
 #define RL_LEN		16
+#define RL_MAX_PENDING	256
 /*
  * A reader preempted inside its RCU section resumes on a removed entry and
  * follows it through every entry added meanwhile: a long walk is legal.
- * The writer waits for a grace period every RL_MAX_PENDING updates, which
- * waits for that reader, so a walk sees at most about RL_LEN + 2 *
- * RL_MAX_PENDING entries. The bound only guards against a cycle.
+ * The writer waits for a grace period every RACELAB_KFREE_RCU_MAX
+ * kfree_rcu() updates, or with RL_MAX_PENDING entries in quarantine, which
+ * waits for that reader, so a walk sees at most about RL_LEN + 2 * the
+ * larger of the two entries. The bound only guards against a cycle.
  */
 #define RL_WALK_MAX	BIT(14)
+static_assert(RL_LEN + 2 * (RL_MAX_PENDING + RACELAB_KFREE_RCU_MAX) < RL_WALK_MAX);
 #define RL_ALIVE	0xa11fe000U
 #define RL_POISON	0x6b6b6b6b6b6b6b6bULL
-#define RL_MAX_PENDING	256
 
 struct rl_entry {
 	struct list_head node;
@@ -180,10 +182,7 @@ static noinline bool rl_rcu_write(struct rl_state *s, struct racelab_thread *t)
 	 * reaches the end of the list, no grace period ends and the
 	 * kfree_rcu() backlog grows without bound. Wait now and then.
 	 */
-	if (++s->since_gp == RL_MAX_PENDING) {
-		s->since_gp = 0;
-		synchronize_rcu();
-	}
+	racelab_kfree_rcu_bound(&s->since_gp);
 	return true;
 }
 

@@ -215,10 +215,7 @@ static noinline bool rp_kfree_rcu_write(struct rp_state *s,
 		return false;
 	kfree_rcu(old, q.rcu);
 	/* Bound the objects waiting for a grace period, as the quarantine. */
-	if (++s->since_gp == RP_MAX_PENDING) {
-		s->since_gp = 0;
-		synchronize_rcu();
-	}
+	racelab_kfree_rcu_bound(&s->since_gp);
 	return true;
 }
 
