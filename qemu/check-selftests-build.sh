@@ -40,7 +40,7 @@ ktap=$("${run[@]}" "$tmp/racelab_knobs" 2>&1) || rc=$?
 	grep -q '^1\.\.0 # SKIP' <<< "$ktap"; } ||
 	die "$knobs as a non-root user: exit $rc, not a KTAP skip: $ktap"
 
-for sh in racelab_modules.sh racelab_wait.sh; do
+for sh in racelab_modules.sh racelab_wait.sh racelab_plan.sh; do
 	/bin/busybox sh -n "$tests/$sh" || die "busybox sh cannot parse $sh"
 done
 [ -x "$tests/racelab_modules.sh" ] || die "racelab_modules.sh is not executable"
