@@ -156,7 +156,9 @@ def main():
     # Rows in the modes' own order, as the kselftest lists them.
     order = {}
     for line in read(os.path.join(args.out, "lockdep-smp2", "results.log")) or []:
-        m = re.match(r"(?:not )?ok \d+ ([a-z-]+)/([a-z-]+) \(", line)
+        # "# ok   <scenario>/<mode> (...": racelab_knobs's modes test.
+        m = re.match(r"(?:(?:not )?ok \d+|# (?:ok|FAIL)) +([a-z-]+)/([a-z-]+) \(",
+                     line)
         if m:
             order.setdefault((m.group(1), m.group(2)), len(order))
     scn_order = ["counter", "check-then-act", "torn-read", "rcu-pointer",
