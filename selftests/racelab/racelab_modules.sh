@@ -100,7 +100,9 @@ no_racelab_kthread() {
 #            2 threads, an amplifier, and no more CPUs than are online
 #   FIXED    a fixed mode of SCN, no experiment, whose window may sleep
 #   RACY     a racy or broken-fix mode of SCN that is no experiment
-#   ATOMIC   a mode of SCN, no experiment, whose window is atomic, or ""
+#   ATOMIC_SCN, ATOMIC: the first scenario that takes an amplifier and has
+#            a mode whose window is atomic (no experiment), and that mode;
+#            or ""
 #   SCHED    a serial schedule of SCHED_SCN, a scenario that replays them
 #   LACKS_SCN, LACKS_KNOB: a scenario and a knob it lacks that OWNER has;
 #            LACKS_FIXED, OWNER_FIXED: a fixed mode of each, no experiment
@@ -155,6 +157,9 @@ plan_pick() {
 		for (i = 1; i <= n && !sc; i++)
 			if (steps[i] != "")
 				sc = i
+		for (i = 1; i <= n && !as; i++)
+			if (atomic[i] != "" && amp[i] == "any")
+				as = i
 		for (t = 0; sc && t < 2; t++)
 			for (j = 1; j <= length(steps[sc]); j++)
 				sched = sched (sched == "" ? "" : ",") substr(steps[sc], j, 1) t
@@ -166,7 +171,8 @@ plan_pick() {
 						if (index(knobs[j], "," k ",") && fixed_any[j] != "") {
 							ls = i; lk = k; o = j
 						}
-		printf "SCN=%s FIXED=%s RACY=%s ATOMIC=%s ", name[s], fixed[s], racy[s], atomic[s]
+		printf "SCN=%s FIXED=%s RACY=%s ", name[s], fixed[s], racy[s]
+		printf "ATOMIC_SCN=%s ATOMIC=%s ", name[as], atomic[as]
 		printf "SCHED_SCN=%s SCHED=%s ", name[sc], sched
 		printf "LACKS_SCN=%s LACKS_FIXED=%s LACKS_KNOB=%s ", name[ls], fixed_any[ls], lk
 		printf "OWNER=%s OWNER_FIXED=%s\n", name[o], fixed_any[o]
@@ -213,7 +219,7 @@ was_loaded=0
 loaded && was_loaded=1
 loaded || load || ktap_exit_fail_msg "cannot load racelab to read its plans"
 plan_pick || ktap_exit_fail_msg "no plan in $TOP/*/plan offers a scenario with a fixed mode whose window may sleep and a racy mode"
-ktap_print_msg "from the plans: $SCN, fixed $FIXED, racy $RACY, atomic window ${ATOMIC:-none}; schedule of ${SCHED_SCN:-none}: ${SCHED:-none}; ${LACKS_SCN:-no scenario} lacks ${LACKS_KNOB:-a knob}"
+ktap_print_msg "from the plans: $SCN, fixed $FIXED, racy $RACY; atomic window: ${ATOMIC_SCN:-none} ${ATOMIC}; schedule of ${SCHED_SCN:-none}: ${SCHED:-none}; ${LACKS_SCN:-no scenario} lacks ${LACKS_KNOB:-a knob}"
 # racelab_kunit depends on racelab: it must go first.
 grep -q '^racelab_kunit ' /proc/modules && rmmod racelab_kunit
 unload
@@ -226,7 +232,7 @@ set -- threads=0 threads=65 iterations=1000000001 duration_ms=0 \
 	duration_ms=600001 amplifier=nap amplifier=delay:0 cpus=0- \
 	run=nosuch autorun=nosuch "run=$SCN mode=nosuch" \
 	"run=$SCN mode=$FIXED threads=0"
-[ -n "$ATOMIC" ] && set -- "$@" "run=$SCN mode=$ATOMIC amplifier=sleep"
+[ -n "$ATOMIC" ] && set -- "$@" "run=$ATOMIC_SCN mode=$ATOMIC amplifier=sleep"
 refused_test "bad module parameters refused, nothing loaded" "$@"
 
 # 2-3. A scenario's own knobs need run=<scenario>.
