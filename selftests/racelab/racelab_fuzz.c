@@ -18,7 +18,7 @@
  *     WARNING.
  *
  * Then a phase of long runs (20 s each by default) of the fixed modes most
- * at risk, the reader/writer and RCU ones, with the widest window the
+ * at risk, those of the reader/writer scenarios, with the widest window the
  * knobs accept and many threads: they must be clean, every thread must
  * have progressed, and they must end on time.
  *
@@ -56,15 +56,10 @@
 #include <unistd.h>
 
 #include "kselftest.h"
+#include "racelab_util.h"
 
-#define TOP		"/sys/kernel/debug/racelab"
-#define PROC		"/proc/racelab"
-#define CPUS_ONLINE	"/sys/devices/system/cpu/online"
-
-#define MAX_SCNS	16
-#define MAX_MODES	16
-#define NAME_LEN	32
-#define MAX_THREADS	64
+#define MAX_THREADS	RL_MAX_THREADS
+#define MAX_SCHED_THREADS 8	/* threads a schedule is drawn for, at most */
 #define MAX_DELAY_NS	100000
 #define MAX_SLEEP_US	10000
 #define MAX_ITERATIONS	1000000000ULL
@@ -90,24 +85,10 @@
 #define RMMOD_CASE	3	/* this case always does an rmmod */
 #define MAX_REASONS	16
 
-struct mode {
-	char name[NAME_LEN];
-	char kind[16];
-	bool excluded;		/* lockdep racy modes: one report per boot */
-};
-
-struct scenario {
-	char name[NAME_LEN];
-	const char *steps;	/* letters of a schedule; NULL: no schedule */
-	bool has_schedule;	/* the schedule knob exists */
-	struct mode modes[MAX_MODES];
-	unsigned int nr_modes;
-};
-
 /* One configuration, and what the fuzzer does while it runs. */
 struct cfg {
-	const struct scenario *scn;
-	const struct mode *mode;
+	const struct rl_scenario *scn;
+	const struct rl_mode *mode;
 	unsigned int threads;
 	unsigned long long iterations;
 	unsigned int duration_ms;
@@ -133,7 +114,7 @@ struct outcome {
 	char why[512];		/* what broke, if anything */
 };
 
-static struct scenario scns[MAX_SCNS];
+static struct rl_scenario scns[RL_MAX_SCNS];
 static unsigned int nr_scns;
 static int cpus[MAX_CPUS];
 static unsigned int nr_cpus;
@@ -151,14 +132,6 @@ static struct {
 	char why[256];
 	unsigned int n;
 } reasons[MAX_REASONS];
-
-/* Schedule letters of the scenarios that replay schedules. */
-static const struct {
-	const char *scn, *steps;
-} schedule_steps[] = {
-	{ "counter", "RMW" },
-	{ "check-then-act", "CA" },
-};
 
 /* ---- random numbers: splitmix64, one stream per case ---- */
 
@@ -236,135 +209,40 @@ static unsigned long long rng_size(struct rng *r, unsigned long long max)
 
 /* ---- files ---- */
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static const char *path_of(const struct scenario *scn, const char *file)
+static const char *path_of(const struct rl_scenario *scn, const char *file)
 {
 	static char path[256];
 
-	snprintf(path, sizeof(path), TOP "/%s/%s", scn->name, file);
-	return path;
+	return rl_path(scn->name, file, path, sizeof(path));
 }
 
-/* Write @val to @file in one write(): 0 or -errno. */
-static int put(const struct scenario *scn, const char *file, const char *val)
+static int put(const struct rl_scenario *scn, const char *file, const char *val)
 {
-	int fd = open(path_of(scn, file), O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-	int err = 0;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	if (n < 0)
-		err = -errno;
-	else if ((size_t)n != strlen(val))
-		err = -EIO;
-	close(fd);
-	return err;
-}
-
-static int read_path(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t got = 0;
-	ssize_t n = 0;
-
-	buf[0] = '\0';
-	if (fd < 0)
-		return -errno;
-	while (got < len - 1 && (n = read(fd, buf + got, len - 1 - got)) > 0)
-		got += n;
-	buf[got] = '\0';
-	close(fd);
-	return n < 0 ? -errno : 0;
-}
-
-static int get(const struct scenario *scn, const char *file, char *buf,
-	       size_t len)
-{
-	int err = read_path(path_of(scn, file), buf, len);
-
-	buf[strcspn(buf, "\n")] = '\0';
-	return err;
+	return rl_put(scn->name, file, val);
 }
 
 /* 1: idle, 0: running, -errno: unreadable (module gone?). */
-static int is_idle(const struct scenario *scn)
+static int is_idle(const struct rl_scenario *scn)
 {
-	char state[32];
-	int err = get(scn, "run", state, sizeof(state));
-
-	if (err)
-		return err;
-	return !strcmp(state, "idle");
+	return rl_is_idle(scn->name);
 }
 
 /* The line of stats that starts with @prefix, without it; "" if none. */
-static void stats_line(const struct scenario *scn, const char *prefix,
+static void stats_line(const struct rl_scenario *scn, const char *prefix,
 		       char *out, size_t len)
 {
-	char stats[8192], *p;
-
-	out[0] = '\0';
-	if (read_path(path_of(scn, "stats"), stats, sizeof(stats)))
-		return;
-	p = strstr(stats, prefix);
-	if (!p)
-		return;
-	p += strlen(prefix);
-	snprintf(out, len, "%.*s", (int)strcspn(p, "\n"), p);
+	rl_stats_line(scn->name, prefix, out, len);
 }
 
-static void print_stats(const struct scenario *scn)
+static void print_stats(const struct rl_scenario *scn)
 {
 	char stats[8192], *line, *save;
 
-	if (read_path(path_of(scn, "stats"), stats, sizeof(stats)))
+	if (rl_read_path(path_of(scn, "stats"), stats, sizeof(stats)))
 		return;
 	for (line = strtok_r(stats, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save))
 		ksft_print_msg("  stats: %s\n", line);
-}
-
-/* The value of " key=" in a verdict line; false if absent. */
-static bool field(const char *line, const char *key, char *val, size_t len)
-{
-	char pat[64];
-	const char *p;
-
-	snprintf(pat, sizeof(pat), " %s=", key);
-	p = strstr(line, pat);
-	if (!strncmp(line, pat + 1, strlen(pat + 1)))
-		p = line + strlen(pat + 1);	/* the first key */
-	else if (p)
-		p += strlen(pat);
-	else
-		return false;
-	snprintf(val, len, "%.*s", (int)strcspn(p, " "), p);
-	return true;
-}
-
-static unsigned long long num(const char *line, const char *key)
-{
-	char val[64];
-
-	if (!field(line, key, val, sizeof(val)))
-		return ~0ULL;
-	return strtoull(val, NULL, 10);
-}
-
-static bool is(const char *line, const char *key, const char *want)
-{
-	char val[128];
-
-	return field(line, key, val, sizeof(val)) && !strcmp(val, want);
 }
 
 /* ---- the kernel: memory, log, modules ---- */
@@ -373,7 +251,7 @@ static long long mem_available_kb(void)
 {
 	char buf[4096], *p;
 
-	if (read_path("/proc/meminfo", buf, sizeof(buf)))
+	if (rl_read_path("/proc/meminfo", buf, sizeof(buf)))
 		return -1;
 	p = strstr(buf, "MemAvailable:");
 	return p ? strtoll(p + 13, NULL, 10) : -1;
@@ -440,7 +318,7 @@ static bool module_loaded(const char *name)
 {
 	char buf[16384], pat[64];
 
-	if (read_path("/proc/modules", buf, sizeof(buf)))
+	if (rl_read_path("/proc/modules", buf, sizeof(buf)))
 		return false;
 	snprintf(pat, sizeof(pat), "\n%s ", name);
 	return !strncmp(buf, pat + 1, strlen(pat + 1)) || strstr(buf, pat);
@@ -460,7 +338,7 @@ static int racelab_kthreads(void)
 		if (!isdigit((unsigned char)e->d_name[0]))
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
-		if (!read_path(path, comm, sizeof(comm)) &&
+		if (!rl_read_path(path, comm, sizeof(comm)) &&
 		    !strncmp(comm, "racelab-", 8))
 			n++;
 	}
@@ -475,7 +353,7 @@ static int racelab_kthreads(void)
  */
 static int rmmod_module(const char *name, double *took)
 {
-	double t0 = now_ms();
+	double t0 = rl_now_ms();
 	int status;
 	pid_t pid;
 
@@ -488,13 +366,13 @@ static int rmmod_module(const char *name, double *took)
 	for (;;) {
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			break;
-		if (now_ms() - t0 > HUNG_MS) {
-			*took = now_ms() - t0;
+		if (rl_now_ms() - t0 > HUNG_MS) {
+			*took = rl_now_ms() - t0;
 			return -ETIMEDOUT;
 		}
 		usleep(1000);
 	}
-	*took = now_ms() - t0;
+	*took = rl_now_ms() - t0;
 	if (!WIFEXITED(status))
 		return -EINTR;
 	return -WEXITSTATUS(status);
@@ -518,148 +396,79 @@ static int load_racelab(void)
 
 /* ---- scenarios and modes, as the module lists them ---- */
 
-static int scn_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct scenario *)a)->name,
-		      ((const struct scenario *)b)->name);
-}
-
-static struct scenario *scn_find(const char *name)
-{
-	unsigned int i;
-
-	for (i = 0; i < nr_scns; i++)
-		if (!strcmp(scns[i].name, name))
-			return &scns[i];
-	return NULL;
-}
-
-static const struct mode *mode_find(const struct scenario *scn,
-				    const char *name)
-{
-	unsigned int i;
-
-	for (i = 0; i < scn->nr_modes; i++)
-		if (!strcmp(scn->modes[i].name, name))
-			return &scn->modes[i];
-	return NULL;
-}
-
-/* Kinds of every mode, from the "modes:" part of /proc/racelab. */
-static void read_kinds(void)
-{
-	static char buf[32768];
-	char *line, *save, name[NAME_LEN], kind[16];
-	struct scenario *scn = NULL;
-	struct mode *m;
-
-	if (read_path(PROC, buf, sizeof(buf)))
-		return;
-	line = strstr(buf, "\nmodes:\n");
-	if (!line)
-		return;
-	for (line = strtok_r(line, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (line[0] == ' ' && line[1] != ' ') {
-			scn = scn_find(line + 1);
-		} else if (scn && sscanf(line, " mode %31s %15s", name, kind) == 2) {
-			m = (struct mode *)mode_find(scn, name);
-			if (m)
-				snprintf(m->kind, sizeof(m->kind), "%s", kind);
-		}
-	}
-}
-
-/* Every scenario directory, every mode its mode file lists. */
+/* Every scenario directory, its modes, kinds and knobs: from its plan. */
 static int discover(void)
 {
-	DIR *d = opendir(TOP);
-	struct dirent *e;
-	char modes[1024], *m, *save;
-	unsigned int i, k;
+	static char names[RL_MAX_SCNS][RL_NAME_LEN];
+	char why[320];
+	int i, n = rl_list_scenarios(names, RL_MAX_SCNS);
+	size_t steps;
 
-	if (!d)
-		return -errno;
-	while ((e = readdir(d)) && nr_scns < MAX_SCNS) {
-		struct scenario *scn = &scns[nr_scns];
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++) {
+		struct rl_scenario *scn = &scns[nr_scns];
 
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(scn->name, sizeof(scn->name), "%.31s", e->d_name);
-		if (get(scn, "mode", modes, sizeof(modes)))
-			continue;
-		for (m = strtok_r(modes, " []", &save);
-		     m && scn->nr_modes < MAX_MODES;
-		     m = strtok_r(NULL, " []", &save))
-			snprintf(scn->modes[scn->nr_modes++].name, NAME_LEN,
-				 "%s", m);
-		scn->has_schedule = !access(path_of(scn, "schedule"), F_OK);
-		for (i = 0; i < ARRAY_SIZE(schedule_steps); i++)
-			if (!strcmp(scn->name, schedule_steps[i].scn))
-				scn->steps = schedule_steps[i].steps;
+		if (rl_plan_read(names[i], scn, why, sizeof(why))) {
+			ksft_print_msg("%s\n", why);
+			return -EINVAL;
+		}
+		steps = strlen(scn->steps) * scn->sched_threads;
+		if (scn->steps[0] &&
+		    (!scn->sched_threads || scn->sched_threads > MAX_SCHED_THREADS ||
+		     steps > scn->sched_max_steps ||
+		     steps * 3 > sizeof(((struct cfg *)0)->sched))) {
+			ksft_print_msg("%s: %u threads x %zu steps, max %u: no schedule drawn\n",
+				       scn->name, scn->sched_threads,
+				       strlen(scn->steps), scn->sched_max_steps);
+			return -EINVAL;
+		}
 		nr_scns++;
 	}
-	closedir(d);
-	/* readdir() order is not stable across boots: a seed must be. */
-	qsort(scns, nr_scns, sizeof(scns[0]), scn_cmp);
-	read_kinds();
-	for (i = 0; i < nr_scns; i++) {
-		for (k = 0; k < scns[i].nr_modes; k++) {
-			struct mode *md = &scns[i].modes[k];
-
-			if (!md->kind[0])
-				return -ENOENT;
-			/* A racy lockdep experiment turns lockdep off. */
-			md->excluded = !strcmp(scns[i].name, "lockdep") &&
-				       strcmp(md->kind, "fixed");
-		}
-	}
+	/* Sorted: readdir() order is not stable across boots, a seed must be. */
 	return nr_scns ? 0 : -ENOENT;
 }
 
 /* Online CPUs, from a cpulist such as "0-1,3". */
 static int read_cpus(void)
 {
-	char buf[1024], *p;
-	int lo, hi;
+	int n = rl_online_cpus(cpus, MAX_CPUS);
 
-	if (read_path(CPUS_ONLINE, buf, sizeof(buf)))
-		return -errno;
-	for (p = strtok(buf, ",\n"); p; p = strtok(NULL, ",\n")) {
-		if (sscanf(p, "%d-%d", &lo, &hi) != 2) {
-			lo = atoi(p);
-			hi = lo;
-		}
-		for (; lo <= hi && nr_cpus < MAX_CPUS; lo++)
-			cpus[nr_cpus++] = lo;
-	}
-	return nr_cpus ? 0 : -ENOENT;
+	if (n < 0)
+		return n;
+	nr_cpus = n;
+	return 0;
 }
 
 /* ---- knob generation ---- */
 
-static unsigned int gen_threads(struct rng *r, const struct scenario *scn)
+static unsigned int gen_threads(struct rng *r, const struct rl_scenario *scn)
 {
 	static const unsigned int edge[] = { 1, 2, MAX_THREADS - 1, MAX_THREADS };
+	unsigned int t;
 
-	/* Ordering runs exactly two threads: most other counts are refused. */
-	if (!strcmp(scn->name, "ordering") && rng_pct(r, 85))
-		return 2;
 	if (rng_pct(r, 15))
-		return edge[rng_below(r, ARRAY_SIZE(edge))];
-	if (rng_pct(r, 40))
-		return rng_range(r, 1, 4);
-	return rng_range(r, 1, MAX_THREADS);
+		t = edge[rng_below(r, ARRAY_SIZE(edge))];
+	else if (rng_pct(r, 40))
+		t = rng_range(r, 1, 4);
+	else
+		t = rng_range(r, 1, MAX_THREADS);
+	/*
+	 * Outside the scenario's min_threads..max_threads a start is
+	 * refused: mostly draw again inside them.
+	 */
+	if ((t < scn->min_threads || t > scn->max_threads) && rng_pct(r, 85))
+		t = rng_range(r, scn->min_threads, scn->max_threads);
+	return t;
 }
 
-static void gen_amp(struct rng *r, const struct scenario *scn, char *buf,
+static void gen_amp(struct rng *r, const struct rl_scenario *scn, char *buf,
 		    size_t len)
 {
 	unsigned int k = rng_below(r, 100);
 
 	/* Scenarios that take no amplifier: mostly auto or none. */
-	if ((!strcmp(scn->name, "ordering") || !strcmp(scn->name, "lockdep")) &&
-	    rng_pct(r, 85))
+	if (scn->amp_none_only && rng_pct(r, 85))
 		k = rng_below(r, 30);
 	if (k < 15)
 		snprintf(buf, len, "auto");
@@ -702,10 +511,14 @@ static unsigned long long gen_iterations(struct rng *r)
 	return MAX_ITERATIONS;
 }
 
-/* any, one CPU, a range, or a list of online CPUs. */
-static void gen_cpus(struct rng *r, char *buf, size_t len)
+/*
+ * any, one CPU, a range, or a list of online CPUs; mostly any where that
+ * is fewer CPUs than the scenario's min_cpus (a start would be refused).
+ */
+static void gen_cpus(struct rng *r, const struct rl_scenario *scn, char *buf,
+		     size_t len)
 {
-	unsigned int k = rng_below(r, 100), i, a, b, n = 0;
+	unsigned int k = rng_below(r, 100), i, a, b, n = 0, picked = 0;
 
 	if (k < 40) {
 		snprintf(buf, len, "any");
@@ -713,40 +526,46 @@ static void gen_cpus(struct rng *r, char *buf, size_t len)
 	}
 	if (k < 60) {
 		snprintf(buf, len, "%d", cpus[rng_below(r, nr_cpus)]);
-		return;
-	}
-	if (k < 80) {
+		picked = 1;
+	} else if (k < 80) {
 		a = rng_below(r, nr_cpus);
 		b = rng_range(r, a, nr_cpus - 1);
 		snprintf(buf, len, "%d-%d", cpus[a], cpus[b]);
-		return;
+		picked = b - a + 1;
+	} else {
+		buf[0] = '\0';
+		/* A random subset, at least one CPU, in ascending order. */
+		a = rng_below(r, nr_cpus);
+		for (i = 0; i < nr_cpus && n < len - 8; i++) {
+			if (i == a || rng_pct(r, 50)) {
+				n += snprintf(buf + n, len - n, "%s%d",
+					      n ? "," : "", cpus[i]);
+				picked++;
+			}
+		}
 	}
-	buf[0] = '\0';
-	/* A random subset, at least one CPU, in ascending order. */
-	a = rng_below(r, nr_cpus);
-	for (i = 0; i < nr_cpus && n < len - 8; i++)
-		if (i == a || rng_pct(r, 50))
-			n += snprintf(buf + n, len - n, "%s%d", n ? "," : "",
-				      cpus[i]);
+	if (picked < scn->min_cpus && rng_pct(r, 85))
+		snprintf(buf, len, "any");
 }
 
-/* A random interleaving of two threads' steps, each thread in its order. */
-static void gen_schedule(struct rng *r, const char *steps, char *buf,
-			 size_t len)
+/* A random interleaving of the threads' steps, each thread in its order. */
+static void gen_schedule(struct rng *r, const struct rl_scenario *scn,
+			 char *buf, size_t len)
 {
-	unsigned int next[2] = { 0, 0 }, nsteps = strlen(steps), n = 0, t;
+	unsigned int next[MAX_SCHED_THREADS] = { 0 }, threads = scn->sched_threads;
+	unsigned int nsteps = strlen(scn->steps), left = nsteps * threads;
 	const char *sep = rng_pct(r, 50) ? " " : ",";
+	unsigned int t;
+	size_t n = 0;
 
 	buf[0] = '\0';
-	while (next[0] < nsteps || next[1] < nsteps) {
-		if (next[0] == nsteps)
-			t = 1;
-		else if (next[1] == nsteps)
-			t = 0;
-		else
-			t = rng_below(r, 2);
+	for (; left && n < len; left--) {
+		/* A random thread among those with steps left. */
+		for (t = rng_below(r, threads); next[t] == nsteps;
+		     t = (t + 1) % threads)
+			;
 		n += snprintf(buf + n, len - n, "%s%c%u", n ? sep : "",
-			      steps[next[t]++], t);
+			      scn->steps[next[t]++], t);
 	}
 }
 
@@ -780,7 +599,7 @@ static int gen_moment(struct rng *r, unsigned int duration_ms)
 /* Case @n of @seed: its knobs come from these two numbers alone. */
 static void gen_case(unsigned long long n, struct cfg *c)
 {
-	const struct scenario *scn;
+	const struct rl_scenario *scn;
 	unsigned int k, allowed;
 	struct rng r;
 
@@ -788,11 +607,12 @@ static void gen_case(unsigned long long n, struct cfg *c)
 	memset(c, 0, sizeof(*c));
 	scn = &scns[rng_below(&r, nr_scns)];
 	c->scn = scn;
+	/* A racy experiment is one per boot (it may turn lockdep off). */
 	for (k = 0, allowed = 0; k < scn->nr_modes; k++)
-		allowed += !scn->modes[k].excluded;
+		allowed += !rl_never_run(&scn->modes[k]);
 	allowed = rng_below(&r, allowed);
 	for (k = 0; k < scn->nr_modes; k++) {
-		if (scn->modes[k].excluded)
+		if (rl_never_run(&scn->modes[k]))
 			continue;
 		if (!allowed--)
 			break;
@@ -802,10 +622,10 @@ static void gen_case(unsigned long long n, struct cfg *c)
 	c->iterations = gen_iterations(&r);
 	c->duration_ms = gen_duration(&r);
 	gen_amp(&r, scn, c->amp, sizeof(c->amp));
-	gen_cpus(&r, c->cpus, sizeof(c->cpus));
-	if (scn->has_schedule) {
-		if (scn->steps && rng_pct(&r, 20))
-			gen_schedule(&r, scn->steps, c->sched, sizeof(c->sched));
+	gen_cpus(&r, scn, c->cpus, sizeof(c->cpus));
+	if (rl_has_knob(scn, "schedule")) {
+		if (scn->steps[0] && rng_pct(&r, 20))
+			gen_schedule(&r, scn, c->sched, sizeof(c->sched));
 		else
 			snprintf(c->sched, sizeof(c->sched), "none");
 	}
@@ -903,7 +723,7 @@ static __printf(3, 4) void append(char *why, size_t len, const char *fmt, ...)
  */
 static bool rmmod_during_run(struct outcome *o)
 {
-	const struct scenario *probe = &scns[0];
+	const struct rl_scenario *probe = &scns[0];
 	double t0;
 	int err, left = -1;
 
@@ -925,8 +745,8 @@ static bool rmmod_during_run(struct outcome *o)
 	if (module_loaded("racelab"))
 		append(o->why, sizeof(o->why), "racelab still loaded after rmmod");
 	/* Reaped kthreads disappear from /proc at once; allow a moment. */
-	t0 = now_ms();
-	while ((left = racelab_kthreads()) > 0 && now_ms() - t0 < 500)
+	t0 = rl_now_ms();
+	while ((left = racelab_kthreads()) > 0 && rl_now_ms() - t0 < 500)
 		usleep(10000);
 	if (left > 0)
 		append(o->why, sizeof(o->why), "%d racelab kthread(s) left",
@@ -954,10 +774,10 @@ static bool watch_run(const struct cfg *c, struct outcome *o)
 	int idle;
 
 	for (;;) {
-		t = now_ms();
+		t = rl_now_ms();
 		idle = is_idle(c->scn);
 		if (idle == 1) {
-			o->t_idle = now_ms();
+			o->t_idle = rl_now_ms();
 			return true;
 		}
 		if (idle < 0) {
@@ -967,7 +787,7 @@ static bool watch_run(const struct cfg *c, struct outcome *o)
 		}
 		if (c->stop_ms >= 0 && !o->t_stop &&
 		    t >= o->t_start + c->stop_ms) {
-			o->t_stop = now_ms();
+			o->t_stop = rl_now_ms();
 			put(c->scn, "run", "stop");
 			o->stopped = true;
 			count.stopped++;
@@ -981,7 +801,7 @@ static bool watch_run(const struct cfg *c, struct outcome *o)
 				append(o->why, sizeof(o->why),
 				       "MemAvailable %lld MiB below the floor %lld MiB: stopped",
 				       o->mem_low_kb >> 10, mem_floor_kb >> 10);
-				o->t_stop = now_ms();
+				o->t_stop = rl_now_ms();
 				o->stopped = true;
 				put(c->scn, "run", "stop");
 			}
@@ -997,7 +817,7 @@ static bool watch_run(const struct cfg *c, struct outcome *o)
 			       END_SLACK_MS);
 			print_stats(c->scn);
 			if (!o->t_stop) {
-				o->t_stop = now_ms();
+				o->t_stop = rl_now_ms();
 				o->stopped = true;
 				put(c->scn, "run", "stop");
 			}
@@ -1015,8 +835,8 @@ static bool watch_run(const struct cfg *c, struct outcome *o)
 /* May a fixed mode's run be inconclusive? Only on a sample too small. */
 static bool small_sample(const struct cfg *c, const char *line)
 {
-	unsigned long long reads = num(line, "reads");
-	unsigned long long min_reads = num(line, "min_reads");
+	unsigned long long reads = rl_num(line, "reads");
+	unsigned long long min_reads = rl_num(line, "min_reads");
 
 	if (reads == ~0ULL || min_reads == ~0ULL || reads >= min_reads)
 		return false;	/* starved readers are no small sample */
@@ -1034,10 +854,10 @@ static void check_verdict(const struct cfg *c, struct outcome *o)
 	char verdict[32] = "", ended[32] = "";
 	double took = o->t_idle - o->t_start;
 
-	field(l, "verdict", verdict, sizeof(verdict));
-	field(l, "ended", ended, sizeof(ended));
-	if (!is(l, "scenario", c->scn->name) ||
-	    !is(l, "mode", sched ? "schedule" : c->mode->name)) {
+	rl_field(l, "verdict", verdict, sizeof(verdict));
+	rl_field(l, "ended", ended, sizeof(ended));
+	if (!rl_is(l, "scenario", c->scn->name) ||
+	    !rl_is(l, "mode", sched ? "schedule" : c->mode->name)) {
 		append(o->why, sizeof(o->why), "verdict of another run");
 		return;
 	}
@@ -1046,9 +866,9 @@ static void check_verdict(const struct cfg *c, struct outcome *o)
 		append(o->why, sizeof(o->why), "verdict=%s", verdict);
 	if (sched)
 		return;	/* a replay: two threads, no time, no stop */
-	if (num(l, "threads") != c->threads ||
-	    num(l, "duration_ms") != c->duration_ms ||
-	    num(l, "iterations") != c->iterations)
+	if (rl_num(l, "threads") != c->threads ||
+	    rl_num(l, "duration_ms") != c->duration_ms ||
+	    rl_num(l, "iterations") != c->iterations)
 		append(o->why, sizeof(o->why), "knobs in the verdict differ");
 	if (strcmp(ended, "deadline") && strcmp(ended, "iterations") &&
 	    strcmp(ended, "stop"))
@@ -1065,9 +885,9 @@ static void check_verdict(const struct cfg *c, struct outcome *o)
 		       c->duration_ms);
 	if (!fixed)
 		return;
-	if (num(l, "anomalies") != 0 || !strcmp(verdict, "race"))
+	if (rl_num(l, "anomalies") != 0 || !strcmp(verdict, "race"))
 		append(o->why, sizeof(o->why), "fixed mode: anomalies=%llu",
-		       num(l, "anomalies"));
+		       rl_num(l, "anomalies"));
 	if (!strcmp(verdict, "inconclusive") && !small_sample(c, l))
 		append(o->why, sizeof(o->why),
 		       "fixed mode inconclusive on a sample that is not small");
@@ -1080,7 +900,7 @@ static int start_run(const struct cfg *c, struct outcome *o)
 	int err;
 
 	stats_line(c->scn, "next: refused: ", refused, sizeof(refused));
-	o->t_start = now_ms();
+	o->t_start = rl_now_ms();
 	err = put(c->scn, "run", "start");
 	if (err == -EINVAL && refused[0]) {
 		count_refusal(refused);
@@ -1176,22 +996,22 @@ static bool run_one(const struct cfg *c, struct rng *r, bool long_run,
 		append(o.why, sizeof(o.why), "no new verdict");
 	else if (!o.late)
 		check_verdict(c, &o);
-	field(o.line, "verdict", verdict, sizeof(verdict));
+	rl_field(o.line, "verdict", verdict, sizeof(verdict));
 	if (long_run && !o.late) {
-		if (strcmp(verdict, "clean") || !is(o.line, "ended", "deadline"))
+		if (strcmp(verdict, "clean") || !rl_is(o.line, "ended", "deadline"))
 			append(o.why, sizeof(o.why),
 			       "want verdict=clean ended=deadline");
-		if (num(o.line, "min_thread_ops") == 0 ||
-		    num(o.line, "min_thread_ops") == ~0ULL)
+		if (rl_num(o.line, "min_thread_ops") == 0 ||
+		    rl_num(o.line, "min_thread_ops") == ~0ULL)
 			append(o.why, sizeof(o.why),
 			       "a thread never progressed (min_thread_ops=0)");
 	}
 	/* Wall time from the start write to idle, and the threads' own. */
 	n = snprintf(note, sizeof(note), "%s: %s in %.0f ms", label, verdict,
 		     o.t_idle - o.t_start);
-	if (num(o.line, "duration_ns") != ~0ULL)
+	if (rl_num(o.line, "duration_ns") != ~0ULL)
 		n += snprintf(note + n, sizeof(note) - n, " (threads ran %.0f ms)",
-			      num(o.line, "duration_ns") / 1e6);
+			      rl_num(o.line, "duration_ns") / 1e6);
 	if (o.t_stop)
 		snprintf(note + n, sizeof(note) - n, ", stopped %.0f ms in",
 			 o.t_stop - o.t_start);
@@ -1221,8 +1041,8 @@ static void stop_all(void)
 		if (is_idle(&scns[i]) != 0)
 			continue;
 		put(&scns[i], "run", "stop");
-		t0 = now_ms();
-		while (is_idle(&scns[i]) == 0 && now_ms() - t0 < HUNG_MS)
+		t0 = rl_now_ms();
+		while (is_idle(&scns[i]) == 0 && rl_now_ms() - t0 < HUNG_MS)
 			usleep(10000);
 	}
 }
@@ -1230,25 +1050,43 @@ static void stop_all(void)
 /* ---- the long phase ---- */
 
 /*
- * The fixed modes most at risk: readers and a writer, RCU grace periods
- * and deferred frees, seqlock retries. One at a time, so that a failure
- * names its mode.
+ * The fixed modes most at risk: those of the reader/writer scenarios
+ * (reader_writer=yes in their plans), where readers race a writer through
+ * RCU grace periods, deferred frees, seqlock retries. One at a time, so
+ * that a failure names its mode; the scenarios take turns.
  */
-static const struct {
-	const char *scn, *mode;
-} long_plan[] = {
-	{ "rcu-list", "rcu" },
-	{ "rcu-pointer", "rcu-sync" },
-	{ "torn-read", "seqlock" },
-	{ "rcu-list", "reader-lock" },
-	{ "rcu-pointer", "rcu-call" },
-	{ "torn-read", "rwlock" },
-	{ "rcu-pointer", "kfree-rcu" },
-	{ "torn-read", "spinlock" },
-	{ "rcu-pointer", "rwlock" },
-};
+#define MAX_LONG	32
 
-#define NR_LONG	ARRAY_SIZE(long_plan)
+static struct {
+	const struct rl_scenario *scn;
+	const struct rl_mode *mode;
+} long_plan[MAX_LONG];
+static unsigned int nr_long;
+
+static void plan_long_runs(void)
+{
+	unsigned int round, i, k, seen;
+	bool more = true;
+
+	for (round = 0; more && nr_long < MAX_LONG; round++) {
+		more = false;
+		for (i = 0; i < nr_scns && nr_long < MAX_LONG; i++) {
+			if (!scns[i].reader_writer)
+				continue;
+			/* The scenario's fixed mode number @round. */
+			for (k = 0, seen = 0; k < scns[i].nr_modes; k++) {
+				const struct rl_mode *m = &scns[i].modes[k];
+
+				if (!rl_fixed(m) || m->experiment || seen++ != round)
+					continue;
+				long_plan[nr_long].scn = &scns[i];
+				long_plan[nr_long++].mode = m;
+				more = true;
+				break;
+			}
+		}
+	}
+}
 
 /* Long run @i; 16 or 64 threads, alternating, the seed says which first. */
 static bool long_run(unsigned int i, unsigned int secs)
@@ -1261,24 +1099,23 @@ static bool long_run(unsigned int i, unsigned int secs)
 	memset(&c, 0, sizeof(c));
 	c.stop_ms = -1;
 	c.rmmod_ms = -1;
-	c.scn = scn_find(long_plan[i].scn);
-	c.mode = c.scn ? mode_find(c.scn, long_plan[i].mode) : NULL;
-	if (!c.mode) {
-		ksft_test_result_fail("long %s/%s: no such mode\n",
-				      long_plan[i].scn, long_plan[i].mode);
-		count.failed++;
-		return true;
-	}
+	c.scn = long_plan[i].scn;
+	c.mode = long_plan[i].mode;
 	c.threads = (i + seed) % 2 ? 64 : 16;
-	c.duration_ms = (i == seed % NR_LONG && secs < LONG_WHEEL_S ?
+	if (c.threads > c.scn->max_threads)
+		c.threads = c.scn->max_threads;
+	if (c.threads < c.mode->min_threads)
+		c.threads = c.mode->min_threads;
+	c.duration_ms = (i == seed % nr_long && secs < LONG_WHEEL_S ?
 			 LONG_WHEEL_S : secs) * 1000;
-	snprintf(c.amp, sizeof(c.amp), LONG_AMP);
+	snprintf(c.amp, sizeof(c.amp), "%s",
+		 c.scn->amp_none_only ? "none" : LONG_AMP);
 	snprintf(c.cpus, sizeof(c.cpus), "any");
-	if (c.scn->has_schedule)
+	if (rl_has_knob(c.scn, "schedule"))
 		snprintf(c.sched, sizeof(c.sched), "none");
 	describe(&c);
 	outcome_init(&o);
-	snprintf(label, sizeof(label), "long %u/%zu", i + 1, NR_LONG);
+	snprintf(label, sizeof(label), "long %u/%u", i + 1, nr_long);
 	snprintf(what, sizeof(what), "-n 0 -L %u", secs);
 	rng_init(&r, seed ^ 0x10e6ULL, i);
 	count.long_runs++;
@@ -1313,7 +1150,7 @@ static void bad_usage(const char *argv0)
 /* MemAvailable back within MEM_DRIFT_MIB of the start: poll, then judge. */
 static void check_memory(void)
 {
-	double t0 = now_ms();
+	double t0 = rl_now_ms();
 	long long kb;
 
 	do {
@@ -1321,7 +1158,7 @@ static void check_memory(void)
 		if (kb >= mem_start_kb - (MEM_DRIFT_MIB << 10))
 			break;
 		usleep(200000);
-	} while (now_ms() - t0 < MEM_SETTLE_MS);
+	} while (rl_now_ms() - t0 < MEM_SETTLE_MS);
 	ksft_test_result(kb >= mem_start_kb - (MEM_DRIFT_MIB << 10) &&
 			 mem_low_kb >= mem_floor_kb,
 			 "memory: MemAvailable %lld MiB at start, %lld MiB at end (drop <= %d), lowest %lld MiB (floor %lld)\n",
@@ -1366,7 +1203,7 @@ int main(int argc, char **argv)
 	if (only != ~0ULL)
 		long_s = 0;
 
-	t_begin = now_ms();
+	t_begin = rl_now_ms();
 	ksft_print_header();
 	measure_promptly();
 	ksft_print_msg("seed=%llu budget=%u s long runs=%u s\n", seed, budget_s,
@@ -1374,8 +1211,8 @@ int main(int argc, char **argv)
 	ksft_print_msg("replay: %s -s %llu (one case: -c CASE)\n", argv[0], seed);
 	if (geteuid())
 		ksft_exit_skip("must run as root\n");
-	if (access(TOP, F_OK))
-		ksft_exit_skip("%s missing: load racelab.ko, mount debugfs\n", TOP);
+	if (access(RL_TOP, F_OK))
+		ksft_exit_skip("%s missing: load racelab.ko, mount debugfs\n", RL_TOP);
 	err = discover();
 	if (err || read_cpus())
 		ksft_exit_fail_msg("cannot list scenarios, modes, kinds or CPUs: %s\n",
@@ -1383,7 +1220,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < nr_scns; i++)
 		ksft_print_msg("scenario %s: %u mode(s)%s\n", scns[i].name,
 			       scns[i].nr_modes,
-			       scns[i].has_schedule ? ", schedules" : "");
+			       scns[i].steps[0] ? ", schedules" : "");
 	can_rmmod = getenv("RACELAB_KO") || !access("/sbin/modprobe", X_OK);
 	if (can_rmmod && module_loaded("racelab_kunit")) {
 		double took;
@@ -1407,8 +1244,9 @@ int main(int argc, char **argv)
 	mem_floor_kb = mem_start_kb - (MEM_DIP_MIB << 10);
 
 	/* The random phase, then the long one; both inside the budget. */
-	long_ms = long_s ? NR_LONG * (long_s * 1000.0 + END_SLACK_MS + 500) : 0;
-	if (long_s && long_s < LONG_WHEEL_S)
+	plan_long_runs();
+	long_ms = long_s ? nr_long * (long_s * 1000.0 + END_SLACK_MS + 500) : 0;
+	if (long_s && nr_long && long_s < LONG_WHEEL_S)
 		long_ms += (LONG_WHEEL_S - long_s) * 1000.0;
 	random_end = t_begin + budget_s * 1000.0 - long_ms - 5000;
 	for (n = only == ~0ULL ? 0 : only; alive && n < max_cases; n++) {
@@ -1417,8 +1255,8 @@ int main(int argc, char **argv)
 		gen_case(n, &c);
 		/* Skip a case that would not fit; a shorter one may. */
 		if (only == ~0ULL &&
-		    now_ms() + c.duration_ms + END_SLACK_MS > random_end) {
-			if (now_ms() + 2 * END_SLACK_MS > random_end)
+		    rl_now_ms() + c.duration_ms + END_SLACK_MS > random_end) {
+			if (rl_now_ms() + 2 * END_SLACK_MS > random_end)
 				break;
 			continue;
 		}
@@ -1431,9 +1269,12 @@ int main(int argc, char **argv)
 	}
 	ksft_print_msg("random phase: %llu case(s) drawn, %u run(s), %u refused, %.0f s\n",
 		       n - (only == ~0ULL ? 0 : only), count.runs, count.refused,
-		       (now_ms() - t_begin) / 1000);
+		       (rl_now_ms() - t_begin) / 1000);
 
-	for (i = 0; alive && long_s && i < NR_LONG; i++)
+	if (long_s)
+		ksft_print_msg("long phase: %u fixed reader/writer mode(s), %u s each\n",
+			       nr_long, long_s);
+	for (i = 0; alive && long_s && i < nr_long; i++)
 		alive = long_run(i, long_s);
 	if (!alive)
 		ksft_exit_fail_msg("the module is hung: cases stopped (seed %llu)\n",
@@ -1449,7 +1290,7 @@ int main(int argc, char **argv)
 			       reasons[i].why);
 	ksft_print_msg("racelab_fuzz: seed=%llu cases=%u (random %u, long %u) wall=%.0f s\n",
 		       seed, count.runs, count.runs - count.long_runs,
-		       count.long_runs, (now_ms() - t_begin) / 1000);
+		       count.long_runs, (rl_now_ms() - t_begin) / 1000);
 	ksft_print_msg("racelab_fuzz: refused=%u stopped=%u rmmod=%u failed=%u\n",
 		       count.refused, count.stopped, count.rmmods, count.failed);
 	ksft_exit(!ksft_get_fail_cnt());
