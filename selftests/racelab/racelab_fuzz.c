@@ -124,7 +124,7 @@ struct outcome {
 	double t_start;		/* ms, just before the start write */
 	double t_stop;		/* ms, just before the stop write; 0: none */
 	double t_idle;		/* ms, first seen idle; 0: never */
-	double rmmod_took;	/* ms; < 0: no rmmod */
+	double rmmod_took;	/* ms; -1: no rmmod yet, -2: it failed */
 	bool stopped;
 	bool late;		/* not idle by duration_ms + 1 s */
 	int kmsg_hits;
@@ -898,10 +898,11 @@ static __printf(3, 4) void append(char *why, size_t len, const char *fmt, ...)
 
 /*
  * rmmod racelab while a run is in flight: it must return within RMMOD_MS,
- * leave no kthread, and the module must load again. False if the module
- * is hung (the fuzzer cannot go on).
+ * leave no kthread, and the module must load again. Return: 1 if it went
+ * and came back, 0 if the module is hung (the fuzzer cannot go on), -1 if
+ * rmmod failed and the run goes on.
  */
-static bool rmmod_during_run(struct outcome *o)
+static int rmmod_during_run(struct outcome *o)
 {
 	const struct scenario *probe = &scns[0];
 	double t0;
@@ -912,12 +913,12 @@ static bool rmmod_during_run(struct outcome *o)
 	if (err == -ETIMEDOUT) {
 		append(o->why, sizeof(o->why),
 		       "rmmod did not return within %d ms", HUNG_MS);
-		return false;
+		return 0;
 	}
 	if (err) {
 		append(o->why, sizeof(o->why), "rmmod failed: %s",
 		       strerror(-err));
-		return true;
+		return -1;
 	}
 	if (o->rmmod_took > RMMOD_MS)
 		append(o->why, sizeof(o->why), "rmmod took %.0f ms (> %d)",
@@ -935,12 +936,12 @@ static bool rmmod_during_run(struct outcome *o)
 	if (err) {
 		append(o->why, sizeof(o->why), "insmod after rmmod: %s",
 		       strerror(-err));
-		return false;
+		return 0;
 	}
 	if (access(path_of(probe, "run"), F_OK))
 		append(o->why, sizeof(o->why), "no %s after insmod",
 		       path_of(probe, "run"));
-	return true;
+	return 1;
 }
 
 /*
@@ -972,9 +973,14 @@ static bool watch_run(const struct cfg *c, struct outcome *o)
 			o->stopped = true;
 			count.stopped++;
 		}
-		if (c->rmmod_ms >= 0 && o->rmmod_took < 0 &&
-		    t >= o->t_start + c->rmmod_ms)
-			return rmmod_during_run(o);
+		if (c->rmmod_ms >= 0 && o->rmmod_took == -1 &&
+		    t >= o->t_start + c->rmmod_ms) {
+			int gone = rmmod_during_run(o);
+
+			if (gone >= 0)
+				return gone;
+			o->rmmod_took = -2;	/* failed: watch the run end */
+		}
 		if (t - t_mem >= 50) {
 			t_mem = t;
 			if (!mem_sample(&o->mem_low_kb) && !o->t_stop) {
@@ -1438,7 +1444,7 @@ int main(int argc, char **argv)
 	for (i = 0; alive && long_s && i < NR_LONG; i++)
 		alive = long_run(i, long_s);
 	if (!alive)
-		ksft_exit_fail_msg("the module is hung: cases stopped (seed %llu)\n",
+		ksft_exit_fail_msg("the module is hung or gone: fuzzing stopped (seed %llu)\n",
 				   seed);
 
 	check_memory();
