@@ -433,6 +433,20 @@ static void torn_read_readers_progress(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, racelab_verdict_name(res), "clean");
 	KUNIT_EXPECT_GE(test, res->expected, 1000ULL);
 
+	/*
+	 * The same with the writer and its one reader on CPUs of their own,
+	 * where nothing but the writer's pause lets a read finish.
+	 */
+	if (num_online_cpus() >= 2) {
+		cfg = test_cfg(test, slot, "mode", "seqlock", "threads", "2",
+			       "cpus", "0-1", "amplifier", "delay:100000",
+			       "duration_ms", "1000", NULL);
+		KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
+		kunit_info(test, "%s\n", res->line);
+		KUNIT_EXPECT_STREQ(test, racelab_verdict_name(res), "clean");
+		KUNIT_EXPECT_GE(test, res->expected, 1000ULL);
+	}
+
 	cfg = test_cfg(test, slot, "mode", "seqlock", "iterations", "1", NULL);
 	KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
 	KUNIT_EXPECT_STREQ(test, racelab_verdict_name(res), "inconclusive");
