@@ -657,6 +657,26 @@ static void readers_progress(struct kunit *test)
 					       "clean", "%s", res->line);
 			KUNIT_EXPECT_GE_MSG(test, res->min_thread_ops, 10ULL, "%s",
 					    res->line);
+			/*
+			 * The writer and one reader on CPUs of their own,
+			 * where only the writer's pause lets a read finish
+			 * (with four threads on two CPUs the scheduler lets
+			 * readers through anyway). 2 s: a read per writer
+			 * period of ~300 us leaves a wide margin over the
+			 * sample a clean verdict needs.
+			 */
+			if (!cpu_online(0) || !cpu_online(1))
+				continue;
+			cfg = test_cfg(test, slot, "mode", mode->name,
+				       "threads", "2", "cpus", "0-1",
+				       "amplifier", "delay:100000",
+				       "duration_ms", "2000", NULL);
+			KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
+			kunit_info(test, "%s\n", res->line);
+			KUNIT_EXPECT_STREQ_MSG(test, racelab_verdict_name(res),
+					       "clean", "%s", res->line);
+			KUNIT_EXPECT_GE_MSG(test, res->min_thread_ops, 10ULL, "%s",
+					    res->line);
 		}
 	}
 	if (!n)

@@ -218,6 +218,7 @@ static int racelab_stats_show(struct seq_file *m, void *v)
 			seq_printf(m, "live: thread=%u cpu=%d ops=%lu\n", i,
 				   run->thr[i].cpu, READ_ONCE(run->thr[i].ops));
 	}
+	seq_printf(m, "runs: %lu\n", slot->runs);
 	seq_printf(m, "last: %s\n", slot->has_last ? slot->last.line : "none");
 	mutex_unlock(&slot->lock);
 	return 0;

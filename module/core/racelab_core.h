@@ -12,26 +12,28 @@
 /**
  * struct racelab_slot - a scenario's place in the lab: knobs, state, result
  * @scn:     the scenario
- * @lock:    protects @cfg, @busy, @run and @last
+ * @lock:    protects @cfg, @busy, @run, @last and @runs
  * @cfg:     knob values for the next run
  * @busy:    a run is claimed (its threads may not have started yet)
  * @abort:   stop the claimed run as soon as it is published
  * @run:     the run in flight, or NULL
  * @last:    result of the last finished run
  * @has_last: @last is valid
+ * @runs:    number of finished runs, so that two equal verdicts differ
  * @work_cfg: configuration of the asynchronous run
  * @work:    runs an asynchronous run started from debugfs
  * @dir:     debugfs directory
  */
 struct racelab_slot {
 	const struct racelab_scenario *scn;
-	struct mutex lock;	/* protects cfg, busy, abort, run, last */
+	struct mutex lock;	/* protects cfg, busy, abort, run, last, runs */
 	struct racelab_cfg cfg;
 	bool busy;
 	bool abort;
 	struct racelab_run *run;
 	struct racelab_result last;
 	bool has_last;
+	unsigned long runs;
 	struct racelab_cfg work_cfg;
 	struct work_struct work;
 	struct dentry *dir;

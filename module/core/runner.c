@@ -475,6 +475,7 @@ void racelab_release(struct racelab_slot *slot,
 	if (res) {
 		slot->last = *res;
 		slot->has_last = true;
+		slot->runs++;
 	}
 	slot->busy = false;
 	mutex_unlock(&slot->lock);

@@ -105,7 +105,7 @@ struct outcome {
 	double t_start;		/* ms, just before the start write */
 	double t_stop;		/* ms, just before the stop write; 0: none */
 	double t_idle;		/* ms, first seen idle; 0: never */
-	double rmmod_took;	/* ms; < 0: no rmmod */
+	double rmmod_took;	/* ms; -1: no rmmod yet, -2: it failed */
 	bool stopped;
 	bool late;		/* not idle by duration_ms + 1 s */
 	int kmsg_hits;
@@ -718,10 +718,11 @@ static __printf(3, 4) void append(char *why, size_t len, const char *fmt, ...)
 
 /*
  * rmmod racelab while a run is in flight: it must return within RMMOD_MS,
- * leave no kthread, and the module must load again. False if the module
- * is hung (the fuzzer cannot go on).
+ * leave no kthread, and the module must load again. Return: 1 if it went
+ * and came back, 0 if the module is hung or gone (the fuzzer cannot go
+ * on), -1 if rmmod failed and the run goes on.
  */
-static bool rmmod_during_run(struct outcome *o)
+static int rmmod_during_run(struct outcome *o)
 {
 	const struct rl_scenario *probe = &scns[0];
 	double t0;
@@ -732,12 +733,13 @@ static bool rmmod_during_run(struct outcome *o)
 	if (err == -ETIMEDOUT) {
 		append(o->why, sizeof(o->why),
 		       "rmmod did not return within %d ms", HUNG_MS);
-		return false;
+		return 0;
 	}
 	if (err) {
 		append(o->why, sizeof(o->why), "rmmod failed: %s",
 		       strerror(-err));
-		return true;
+		/* Failed, or only its waiter did: is the module gone? */
+		return module_loaded("racelab") ? -1 : 0;
 	}
 	if (o->rmmod_took > RMMOD_MS)
 		append(o->why, sizeof(o->why), "rmmod took %.0f ms (> %d)",
@@ -755,12 +757,12 @@ static bool rmmod_during_run(struct outcome *o)
 	if (err) {
 		append(o->why, sizeof(o->why), "insmod after rmmod: %s",
 		       strerror(-err));
-		return false;
+		return 0;
 	}
 	if (access(path_of(probe, "run"), F_OK))
 		append(o->why, sizeof(o->why), "no %s after insmod",
 		       path_of(probe, "run"));
-	return true;
+	return 1;
 }
 
 /*
@@ -792,9 +794,14 @@ static bool watch_run(const struct cfg *c, struct outcome *o)
 			o->stopped = true;
 			count.stopped++;
 		}
-		if (c->rmmod_ms >= 0 && o->rmmod_took < 0 &&
-		    t >= o->t_start + c->rmmod_ms)
-			return rmmod_during_run(o);
+		if (c->rmmod_ms >= 0 && o->rmmod_took == -1 &&
+		    t >= o->t_start + c->rmmod_ms) {
+			int gone = rmmod_during_run(o);
+
+			if (gone >= 0)
+				return gone;
+			o->rmmod_took = -2;	/* failed: watch the run end */
+		}
 		if (t - t_mem >= 50) {
 			t_mem = t;
 			if (!mem_sample(&o->mem_low_kb) && !o->t_stop) {
@@ -953,7 +960,7 @@ static void report(const char *what, const struct cfg *c, struct outcome *o,
 static bool run_one(const struct cfg *c, struct rng *r, bool long_run,
 		    const char *label, const char *what)
 {
-	char before[1024], note[160], verdict[32] = "?";
+	char before[32], after[32], note[160], verdict[32] = "?";
 	struct outcome o;
 	bool alive;
 	int started, n;
@@ -963,7 +970,8 @@ static bool run_one(const struct cfg *c, struct rng *r, bool long_run,
 		report(what, c, &o, label);
 		return true;
 	}
-	stats_line(c->scn, "last: ", before, sizeof(before));
+	/* A replayed schedule gives the same line twice: count the runs. */
+	stats_line(c->scn, "runs: ", before, sizeof(before));
 	started = start_run(c, &o);
 	if (!started && !long_run)
 		return true;
@@ -992,7 +1000,8 @@ static bool run_one(const struct cfg *c, struct rng *r, bool long_run,
 		append(o.why, sizeof(o.why), "idle %.0f ms after stop (> %d)",
 		       o.t_idle - o.t_stop, STOP_MS);
 	stats_line(c->scn, "last: ", o.line, sizeof(o.line));
-	if (!strcmp(o.line, before))
+	stats_line(c->scn, "runs: ", after, sizeof(after));
+	if (!strcmp(after, before))
 		append(o.why, sizeof(o.why), "no new verdict");
 	else if (!o.late)
 		check_verdict(c, &o);
@@ -1277,7 +1286,7 @@ int main(int argc, char **argv)
 	for (i = 0; alive && long_s && i < nr_long; i++)
 		alive = long_run(i, long_s);
 	if (!alive)
-		ksft_exit_fail_msg("the module is hung: cases stopped (seed %llu)\n",
+		ksft_exit_fail_msg("the module is hung or gone: fuzzing stopped (seed %llu)\n",
 				   seed);
 
 	check_memory();
