@@ -156,6 +156,7 @@ test)
 	;;
 demo)
 	section demo /demo.sh
+	section debug-locks check_debug_locks 1
 	;;
 bench)
 	section bench /bench.sh "${rl_runs:-100}" "${rl_only:-}"
