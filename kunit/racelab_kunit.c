@@ -74,6 +74,30 @@ static struct racelab_result *test_result(struct kunit *test)
 	return res;
 }
 
+/*
+ * Run a fixed mode until its sample suffices. A clean verdict resting on
+ * fewer samples than the scenario asks for is "inconclusive": a slow or
+ * oversubscribed host ran too few iterations, which says nothing about the
+ * fix. The run then doubles in length, up to 8 times its first length, as
+ * a statistical test runs until it has its evidence. An anomaly is never
+ * retried: it makes the verdict "race" at once.
+ */
+static void run_conclusive(struct kunit *test, struct racelab_slot *slot,
+			   struct racelab_cfg *cfg, struct racelab_result *res)
+{
+	unsigned int max_ms = 8 * cfg->duration_ms;
+
+	for (;;) {
+		KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
+		if (!res->inconclusive || res->anomalies ||
+		    2 * cfg->duration_ms > max_ms)
+			return;
+		kunit_info(test, "too few samples in %u ms, again for %u ms: %s\n",
+			   cfg->duration_ms, 2 * cfg->duration_ms, res->line);
+		cfg->duration_ms *= 2;
+	}
+}
+
 /* A mode the tests may run freely: not a one-boot detector experiment. */
 static bool mode_runs_free(const struct racelab_mode *mode)
 {
@@ -571,7 +595,7 @@ static void pinned_run_exact(struct kunit *test)
 			       "duration_ms", "300", NULL);
 		if (racelab_cfg_validate(slot->scn, cfg, &why))
 			continue;	/* needs more CPUs than this kernel has */
-		KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
+		run_conclusive(test, slot, cfg, res);
 		KUNIT_EXPECT_STREQ_MSG(test, racelab_verdict_name(res), "clean",
 				       "%s", res->line);
 		KUNIT_EXPECT_EQ(test, res->anomalies, 0ULL);
@@ -651,7 +675,7 @@ static void readers_progress(struct kunit *test)
 				       "threads", uint_str(test, scn_threads(scn, 4)),
 				       "amplifier", "delay:100000",
 				       "duration_ms", "2000", NULL);
-			KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
+			run_conclusive(test, slot, cfg, res);
 			kunit_info(test, "%s\n", res->line);
 			KUNIT_EXPECT_STREQ_MSG(test, racelab_verdict_name(res),
 					       "clean", "%s", res->line);
@@ -671,7 +695,7 @@ static void readers_progress(struct kunit *test)
 				       "threads", "2", "cpus", "0-1",
 				       "amplifier", "delay:100000",
 				       "duration_ms", "2000", NULL);
-			KUNIT_ASSERT_EQ(test, racelab_run_sync(slot, cfg, res), 0);
+			run_conclusive(test, slot, cfg, res);
 			kunit_info(test, "%s\n", res->line);
 			KUNIT_EXPECT_STREQ_MSG(test, racelab_verdict_name(res),
 					       "clean", "%s", res->line);
@@ -982,7 +1006,7 @@ static void fixed_exact(struct kunit *test)
 	const struct race_case *c = test->param_value;
 	struct racelab_result *res = test_result(test);
 
-	KUNIT_ASSERT_EQ(test, racelab_run_sync(c->slot, race_cfg(test, c), res), 0);
+	run_conclusive(test, c->slot, race_cfg(test, c), res);
 	kunit_info(test, "%u CPUs online: %s\n", num_online_cpus(), res->line);
 	KUNIT_EXPECT_FALSE(test, res->stopped);
 	KUNIT_EXPECT_FALSE(test, res->inconclusive);
