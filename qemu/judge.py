@@ -108,6 +108,9 @@ def main():
     ap.add_argument("--label", default="boot")
     ap.add_argument("--expect", action="append", default=[],
                     help="section that must be present (repeatable)")
+    ap.add_argument("--must-run", action="append", default=[],
+                    help="section of which at least one case must pass "
+                    "(a kernel with the detector skips none of them)")
     ap.add_argument("--allow", action="append", default=[],
                     help="console regex a test expects (repeatable)")
     ap.add_argument("--expect-console", action="append", default=[],
@@ -141,6 +144,12 @@ def main():
                 note = "suite %s not in its document (%s)" % (
                     suite, ",".join(suites) or "none")
                 failures.append("%s: %s" % (name, note))
+            elif name in args.must_run and p == 0:
+                f += 1
+                note = "every case skipped, where they must run"
+                failures.append("%s: %s" % (name, note))
+                failures.extend("  " + l for l in out.splitlines()
+                                if "SKIP" in l)
             elif rc != 0 or (prc != 0 and not all_skipped(cases, out)):
                 if f == 0:
                     f += 1
