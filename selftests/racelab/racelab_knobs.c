@@ -66,7 +66,10 @@ racelab_register_variants(void)
 	static char names[RL_MAX_SCNS][RL_NAME_LEN];
 	int i, n = rl_list_scenarios(names, RL_MAX_SCNS);
 
-	/* n < 0: no racelab directory; main() says so. */
+	/*
+	 * n < 0: no racelab directory (main() says so), or more scenarios
+	 * than RL_MAX_SCNS (the /proc test fails on it).
+	 */
 	for (i = 0; i < n; i++) {
 		struct __fixture_variant_metadata *meta = calloc(1, sizeof(*meta));
 		/* FIXTURE_VARIANT(racelab), spelt out for checkpatch */

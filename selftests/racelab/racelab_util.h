@@ -45,7 +45,7 @@
 #define RL_CPUS_ONLINE	"/sys/devices/system/cpu/online"
 
 #define RL_NAME_LEN	32
-#define RL_MAX_SCNS	16
+#define RL_MAX_SCNS	64	/* the module's own bound */
 #define RL_MAX_MODES	16
 #define RL_MAX_KNOBS	16
 #define RL_MAX_PLANS	8
@@ -618,9 +618,13 @@ static inline int rl_list_scenarios(char names[][RL_NAME_LEN], int max)
 
 	if (!d)
 		return -errno;
-	while ((e = readdir(d)) && n < max) {
+	while ((e = readdir(d))) {
 		if (e->d_name[0] == '.' || strlen(e->d_name) >= RL_NAME_LEN)
 			continue;
+		if (n == max) {		/* never cut the list short silently */
+			closedir(d);
+			return -E2BIG;
+		}
 		snprintf(names[n++], RL_NAME_LEN, "%s", e->d_name);
 	}
 	closedir(d);
