@@ -16,5 +16,6 @@ RACELAB_SCENARIO(rcu_list);
 RACELAB_SCENARIO(ordering);
 RACELAB_SCENARIO(aba);
 RACELAB_SCENARIO(bitfield);
+RACELAB_SCENARIO(running_max);
 RACELAB_SCENARIO(false_sharing);
 RACELAB_SCENARIO(lockdep);
