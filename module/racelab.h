@@ -179,6 +179,9 @@ struct racelab_plan {
  * @duration_ns: wall time from the start gate to the last thread's end
  * @first_anomaly_ns: time from the start gate to the first anomaly seen
  *             while running (0: none, or the scenario counts at the end)
+ * @stop_ns:   time from the start gate to the first stop request (0: no
+ *             stop, or one before the gate opened): duration_ns - stop_ns
+ *             is how long the threads took to stop
  * @stopped:   the run was stopped (stop, rmmod) before its end
  * @expired:   the run ended at its duration_ms
  * @inconclusive: clean, but on too small a sample to mean it (the
@@ -197,6 +200,7 @@ struct racelab_result {
 	u64 min_thread_ops;
 	u64 duration_ns;
 	u64 first_anomaly_ns;
+	u64 stop_ns;
 	bool stopped;
 	bool expired;
 	bool inconclusive;
@@ -381,6 +385,7 @@ struct racelab_run {
 	wait_queue_head_t gate;	/* threads wait here for @go */
 	wait_queue_head_t done;	/* runner waits here for @ready, @live */
 	u64 t_start;
+	u64 t_stop;		/* first stop request, racelab_request_stop() */
 	struct racelab_thread thr[];
 };
 

@@ -230,14 +230,23 @@ static void racelab_format(const struct racelab_run *run,
 	else
 		ended = "iterations";
 	snprintf(res->line, sizeof(res->line),
-		 "scenario=%s mode=%s kind=%s threads=%u cpus=%s duration_ms=%u iterations=%lu amplifier=%s expected=%llu observed=%llu anomalies=%llu verdict=%s ended=%s first_anomaly_ns=%llu ops=%llu min_thread_ops=%llu ns_per_op=%llu duration_ns=%llu clocksource=%s%s%s",
+		 "scenario=%s mode=%s kind=%s threads=%u cpus=%s duration_ms=%u iterations=%lu amplifier=%s expected=%llu observed=%llu anomalies=%llu verdict=%s ended=%s first_anomaly_ns=%llu ops=%llu min_thread_ops=%llu ns_per_op=%llu duration_ns=%llu stop_ns=%llu clocksource=%s%s%s",
 		 run->scn->name, run->mode->name,
 		 racelab_kind_name(run->mode->kind), cfg->threads, cpus,
 		 cfg->duration_ms, cfg->iterations, res->amp, res->expected,
 		 res->observed, res->anomalies, racelab_verdict_name(res),
 		 ended, res->first_anomaly_ns, res->ops, res->min_thread_ops,
 		 per_thread ? div64_u64(res->duration_ns, per_thread) : 0,
-		 res->duration_ns, clk, res->extra[0] ? " " : "", res->extra);
+		 res->duration_ns, res->stop_ns, clk,
+		 res->extra[0] ? " " : "", res->extra);
+}
+
+/* Ask @run to stop, keeping when it was first asked (stop_ns). */
+static void racelab_request_stop(struct racelab_run *run)
+{
+	if (!READ_ONCE(run->stop))
+		WRITE_ONCE(run->t_stop, ktime_get_ns());
+	WRITE_ONCE(run->stop, true);
 }
 
 /* Publish or retract the run so stats and abort can reach it. */
@@ -246,7 +255,7 @@ static void racelab_publish(struct racelab_slot *slot, struct racelab_run *run)
 	mutex_lock(&slot->lock);
 	slot->run = run;
 	if (run && slot->abort)
-		WRITE_ONCE(run->stop, true);
+		racelab_request_stop(run);
 	mutex_unlock(&slot->lock);
 }
 
@@ -404,7 +413,7 @@ int racelab_execute(struct racelab_slot *slot, const struct racelab_cfg *cfg,
 	if (ret == -ETIME)
 		WRITE_ONCE(run->expired, true);
 	else if (ret)		/* a signal: the caller is being stopped */
-		WRITE_ONCE(run->stop, true);
+		racelab_request_stop(run);
 	racelab_reap(run, created);
 	racelab_publish(slot, NULL);
 
@@ -420,6 +429,8 @@ int racelab_execute(struct racelab_slot *slot, const struct racelab_cfg *cfg,
 					       t->t_end - run->t_start);
 	}
 	res->stopped = READ_ONCE(run->stop);
+	if (res->stopped && run->t_start && run->t_stop > run->t_start)
+		res->stop_ns = run->t_stop - run->t_start;
 	res->expired = READ_ONCE(run->expired);
 	res->first_anomaly_ns = atomic64_read(&run->first_anomaly_ns);
 	scn->verdict(run, res);
@@ -491,7 +502,7 @@ void racelab_abort(struct racelab_slot *slot)
 	if (slot->busy)
 		slot->abort = true;
 	if (slot->run) {
-		WRITE_ONCE(slot->run->stop, true);
+		racelab_request_stop(slot->run);
 		wake_up(&slot->run->done);
 	}
 	mutex_unlock(&slot->lock);
