@@ -14,8 +14,11 @@
  *                             max = 9
  *   max = 8                   <- the maximum went back from 9 to 8
  *
- * A maximum never goes back: each thread remembers the largest value it
- * knew the maximum to have, and finding a smaller one is the anomaly.
+ * A maximum never goes back. Beside it the threads keep a floor, raised
+ * with atomic operations to every value the maximum was seen to hold; a
+ * thread that reads a maximum below the floor it read just before has
+ * seen it go back: the anomaly. The thread that stored the smaller value
+ * sees it itself at its next step, so the race shows on one CPU too.
  * READ_ONCE()/WRITE_ONCE() remove the data race but not the race: KCSAN
  * goes silent and the maximum still goes back.
  */
@@ -27,11 +30,11 @@
 #include "racelab.h"
 
 struct rmax_state {
-	long max;				/* the shared running maximum */
-	spinlock_t lock;			/* mode spinlock */
-	atomic_long_t ticket;			/* the proposals, ever larger */
-	atomic_long_t back;			/* times it was seen to go back */
-	long known[RACELAB_MAX_THREADS];	/* each thread's lower bound */
+	long max;		/* the shared running maximum */
+	spinlock_t lock;	/* mode spinlock */
+	atomic_long_t ticket;	/* the proposals, ever larger */
+	atomic_long_t floor;	/* the largest value max was seen to hold */
+	atomic_long_t back;	/* times it was seen to go back */
 };
 
 /*
@@ -102,14 +105,20 @@ static bool rmax_step(struct racelab_run *run, struct racelab_thread *t)
 {
 	const struct rmax_ops *ops = run->mode->ops;
 	struct rmax_state *s = run->priv;
+	/* Acquire: the maximum read next is at least the floor read here. */
+	long floor = atomic_long_read_acquire(&s->floor);
 	long v = atomic_long_inc_return(&s->ticket);
 	long cur = ops->update(s, v, t);
+	long held = max(cur, v);	/* v was stored if it beat cur */
 
-	if (cur < s->known[t->id]) {
+	if (cur < floor) {
 		atomic_long_inc(&s->back);
 		racelab_anomaly(run);
 	}
-	s->known[t->id] = max(cur, v);
+	/* Raise the floor to what max held; never lower it. */
+	floor = atomic_long_read(&s->floor);
+	while (floor < held && !atomic_long_try_cmpxchg(&s->floor, &floor, held))
+		;
 	return true;
 }
 
