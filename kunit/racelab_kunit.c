@@ -546,7 +546,7 @@ static void deadline_is_not_stop(struct kunit *test)
 
 /*
  * An iteration cap is exact: every thread does exactly that many, and the
- * run ends by it, not by its time limit.
+ * run ends by it, not by its time limit; the fairness figure says even.
  */
 static void iterations_cap_exact(struct kunit *test)
 {
@@ -570,6 +570,9 @@ static void iterations_cap_exact(struct kunit *test)
 					  "%s", res->line);
 		KUNIT_EXPECT_EQ_MSG(test, res->ops, 20000ULL * n, "%s", res->line);
 		KUNIT_EXPECT_EQ(test, res->min_thread_ops, 20000ULL);
+		KUNIT_EXPECT_EQ(test, res->max_thread_ops, 20000ULL);
+		KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(res->line, " fairness=1.00 "),
+					  "%s", res->line);
 	}
 }
 

@@ -176,6 +176,8 @@ struct racelab_plan {
  * @anomalies: lost updates, torn reads, forbidden outcomes... of this run
  * @ops:       iterations done by all threads
  * @min_thread_ops: iterations of the thread that did fewest (progress)
+ * @max_thread_ops: iterations of the thread that did most; the verdict's
+ *             fairness=max/min, as locktorture's "Max/Min"
  * @duration_ns: wall time from the start gate to the last thread's end
  * @first_anomaly_ns: time from the start gate to the first anomaly seen
  *             while running (0: none, or the scenario counts at the end)
@@ -198,6 +200,7 @@ struct racelab_result {
 	u64 anomalies;
 	u64 ops;
 	u64 min_thread_ops;
+	u64 max_thread_ops;
 	u64 duration_ns;
 	u64 first_anomaly_ns;
 	u64 stop_ns;

@@ -76,8 +76,8 @@ table() {	# scenario amplifier
 	d=$B/$scn
 	printf '\n== %s: 1000 ms runs, amplifier %s, %s CPU(s)\n' \
 		"$scn" "$a" "$CPUS"
-	printf '%-19s %-10s %7s %12s %10s %8s %5s %10s  %s\n' mode kind \
-		threads expected anomalies rate% runs first_ms verdict
+	printf '%-19s %-10s %7s %12s %10s %8s %5s %10s %6s  %s\n' mode kind \
+		threads expected anomalies rate% runs first_ms fair verdict
 	for m in $(rl_plan "$scn" mode name experiment no); do
 		echo "$m" > "$d/mode" &&
 		rl_run_threads "$scn" "$m" > "$d/threads" &&
@@ -115,9 +115,9 @@ table() {	# scenario amplifier
 			for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
 			pct = f["expected"] ? 100 * f["anomalies"] / f["expected"] : 0
 			ms = first >= 0 ? sprintf("%.1f", first / 1e6) : "-"
-			printf "%-19s %-10s %7s %12s %10s %8.3f %5s %10s  %s\n",
+			printf "%-19s %-10s %7s %12s %10s %8.3f %5s %10s %6s  %s\n",
 				f["mode"], f["kind"], f["threads"], f["expected"],
-				f["anomalies"], pct, runs, ms, v
+				f["anomalies"], pct, runs, ms, f["fairness"], v
 		}'
 	done
 }

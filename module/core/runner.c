@@ -189,11 +189,30 @@ const char *racelab_verdict_name(const struct racelab_result *res)
 }
 EXPORT_SYMBOL_GPL(racelab_verdict_name);
 
+/*
+ * The fairness figure: the most iterations one thread did over the fewest,
+ * to two decimals ("1.00": even); "inf" when a thread did none.
+ */
+static void racelab_fairness(const struct racelab_result *res, char *buf,
+			     size_t len)
+{
+	u64 hundredths;
+	u32 rem;
+
+	if (!res->min_thread_ops || res->min_thread_ops == U64_MAX) {
+		scnprintf(buf, len, "inf");
+		return;
+	}
+	hundredths = div64_u64(res->max_thread_ops * 100, res->min_thread_ops);
+	hundredths = div_u64_rem(hundredths, 100, &rem);
+	scnprintf(buf, len, "%llu.%02u", hundredths, rem);
+}
+
 static void racelab_format(const struct racelab_run *run,
 			   struct racelab_result *res)
 {
 	const struct racelab_cfg *cfg = &run->cfg;
-	char cpus[32], clk[32];
+	char cpus[32], clk[32], fair[24];
 	u64 per_thread = div_u64(res->ops, cfg->threads);
 	const char *ended;
 	int n;
@@ -223,6 +242,7 @@ static void racelab_format(const struct racelab_run *run,
 		return;
 	}
 
+	racelab_fairness(res, fair, sizeof(fair));
 	if (res->stopped)
 		ended = "stop";
 	else if (res->expired)
@@ -230,12 +250,13 @@ static void racelab_format(const struct racelab_run *run,
 	else
 		ended = "iterations";
 	snprintf(res->line, sizeof(res->line),
-		 "scenario=%s mode=%s kind=%s threads=%u cpus=%s duration_ms=%u iterations=%lu amplifier=%s expected=%llu observed=%llu anomalies=%llu verdict=%s ended=%s first_anomaly_ns=%llu ops=%llu min_thread_ops=%llu ns_per_op=%llu duration_ns=%llu stop_ns=%llu clocksource=%s%s%s",
+		 "scenario=%s mode=%s kind=%s threads=%u cpus=%s duration_ms=%u iterations=%lu amplifier=%s expected=%llu observed=%llu anomalies=%llu verdict=%s ended=%s first_anomaly_ns=%llu ops=%llu min_thread_ops=%llu max_thread_ops=%llu fairness=%s ns_per_op=%llu duration_ns=%llu stop_ns=%llu clocksource=%s%s%s",
 		 run->scn->name, run->mode->name,
 		 racelab_kind_name(run->mode->kind), cfg->threads, cpus,
 		 cfg->duration_ms, cfg->iterations, res->amp, res->expected,
 		 res->observed, res->anomalies, racelab_verdict_name(res),
 		 ended, res->first_anomaly_ns, res->ops, res->min_thread_ops,
+		 res->max_thread_ops, fair,
 		 per_thread ? div64_u64(res->duration_ns, per_thread) : 0,
 		 res->duration_ns, res->stop_ns, clk,
 		 res->extra[0] ? " " : "", res->extra);
@@ -424,6 +445,7 @@ int racelab_execute(struct racelab_slot *slot, const struct racelab_cfg *cfg,
 
 		res->ops += t->ops;
 		res->min_thread_ops = min_t(u64, res->min_thread_ops, t->ops);
+		res->max_thread_ops = max_t(u64, res->max_thread_ops, t->ops);
 		if (t->t_end > run->t_start)
 			res->duration_ns = max(res->duration_ns,
 					       t->t_end - run->t_start);
