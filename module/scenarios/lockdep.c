@@ -20,6 +20,17 @@
  *                        time limit or a stop ends it: kthread_stop()
  *                        interrupts mutex_lock_interruptible() (-EINTR)
  *                        and every other wait here is interruptible too
+ *   aa                   one mutex taken twice by one thread ("possible
+ *                        recursive locking detected"), then a real
+ *                        self-deadlock that the time limit ends the same way
+ *   seqcount-preemptible a seqcount_t writer with preemption on: a reader
+ *                        that preempts it spins on an odd sequence (the
+ *                        WARNING of lockdep_assert_preemption_disabled())
+ *   ww-no-ctx            two ww_mutexes of one class taken without an
+ *                        acquire context: nothing orders them ("possible
+ *                        recursive locking detected")
+ *   bh-unsafe            a spinlock taken with softirqs on, then from a
+ *                        timer (softirq): "inconsistent lock state"
  *
  * The experiments need the matching debug options and are refused with
  * -EINVAL (and a message) on a kernel without them, like lib/test_lockup.c.
@@ -30,13 +41,19 @@
 #include <linux/hrtimer.h>
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
+#include <linux/seqlock.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/timer.h>
+#include <linux/ww_mutex.h>
 
 #include "racelab.h"
+#include "racelab_compat.h"
 
 /* Distinct classes with names that the reports will show. */
 static struct lock_class_key ld_key_a, ld_key_b, ld_key_irq, ld_key_atomic;
+static struct lock_class_key ld_key_bh;
+static DEFINE_WW_CLASS(racelab_ww_class);
 
 struct ld_state {
 	struct mutex a;		/* racelab_lock_A */
@@ -49,12 +66,20 @@ struct ld_state {
 	int value;
 	struct completion holds[2];	/* real-deadlock: first lock taken */
 	atomic_t interrupted;		/* real-deadlock: waits cut by -EINTR */
+	seqcount_t seq;			/* seqcount-preemptible */
+	seqlock_t seqlock;		/* seqlock-writer */
+	struct ww_mutex ww[2];		/* of racelab_ww_class */
+	spinlock_t bh_lock;		/* also taken in a timer (softirq) */
+	struct timer_list bh_timer;
+	struct completion bh_fired;
 	atomic_t reports_expected;	/* racy steps done */
 };
 
 enum {
 	LD_ABBA, LD_ORDERED, LD_IRQ_UNSAFE, LD_IRQSAVE, LD_SLEEP_IN_ATOMIC,
 	LD_SLEEP_OUTSIDE, LD_RCU_OUTSIDE, LD_RCU_READER, LD_REAL_DEADLOCK,
+	LD_AA, LD_AA_NESTED, LD_SEQ_PREEMPTIBLE, LD_SEQLOCK, LD_WW_NO_CTX,
+	LD_WW_CTX, LD_BH_UNSAFE, LD_BH_SAFE,
 };
 
 static struct ld_state *ld_of(struct racelab_run *run)
@@ -232,11 +257,164 @@ static bool ld_real_deadlock_step(struct racelab_run *run,
 	return false;		/* one round only */
 }
 
+/*
+ * The same mutex twice. Lockdep reports before the second wait begins; the
+ * wait then really never ends by itself, until kthread_stop() interrupts it.
+ */
+static noinline bool ld_aa_step(struct racelab_run *run,
+				struct racelab_thread *t)
+{
+	struct ld_state *s = ld_of(run);
+
+	if (t->id)
+		return false;	/* one thread does the experiment */
+	mutex_lock(&s->a);
+	if (mutex_lock_interruptible(&s->a))
+		atomic_inc(&s->interrupted);
+	else
+		mutex_unlock(&s->a);	/* never: a mutex is not recursive */
+	mutex_unlock(&s->a);
+	return false;	/* once */
+}
+
+/* Two locks of one class, parent then child, told apart by a subclass. */
+static bool ld_aa_nested_step(struct racelab_run *run,
+			      struct racelab_thread *t)
+{
+	struct ld_state *s = ld_of(run);
+
+	if (t->id)
+		return false;	/* one thread does the experiment */
+	mutex_lock(&s->a);
+	mutex_lock_nested(&s->b, SINGLE_DEPTH_NESTING);
+	mutex_unlock(&s->b);
+	mutex_unlock(&s->a);
+	return true;
+}
+
+/*
+ * A seqcount_t has no lock of its own: its writers must keep preemption
+ * off, or a reader that preempts one spins on the odd count for as long
+ * as the writer stays off the CPU.
+ */
+static noinline void ld_seq_preemptible_write(struct ld_state *s)
+{
+	write_seqcount_begin(&s->seq);	/* preemption on: the WARNING */
+	s->value++;
+	write_seqcount_end(&s->seq);
+}
+
+static bool ld_seq_preemptible_step(struct racelab_run *run,
+				    struct racelab_thread *t)
+{
+	if (t->id)
+		return false;	/* one thread does the experiment */
+	ld_seq_preemptible_write(ld_of(run));
+	return false;	/* once: the WARNING is once per boot */
+}
+
+/* A seqlock_t: its writer takes a spinlock, which keeps preemption off. */
+static bool ld_seqlock_step(struct racelab_run *run, struct racelab_thread *t)
+{
+	struct ld_state *s = ld_of(run);
+
+	if (t->id)
+		return false;	/* one thread does the experiment */
+	write_seqlock(&s->seqlock);
+	s->value++;
+	write_sequnlock(&s->seqlock);
+	return true;
+}
+
+/* Two w/w mutexes without a context: nothing orders them for lockdep. */
+static noinline bool ld_ww_no_ctx_step(struct racelab_run *run,
+				       struct racelab_thread *t)
+{
+	struct ld_state *s = ld_of(run);
+
+	if (t->id)
+		return false;	/* one thread does the experiment */
+	ww_mutex_lock(&s->ww[0], NULL);
+	ww_mutex_lock(&s->ww[1], NULL);
+	ww_mutex_unlock(&s->ww[1]);
+	ww_mutex_unlock(&s->ww[0]);
+	return false;	/* once */
+}
+
+/* Both in one acquire context; alone, no -EDEADLK backs it off. */
+static bool ld_ww_ctx_step(struct racelab_run *run, struct racelab_thread *t)
+{
+	struct ld_state *s = ld_of(run);
+	struct ww_acquire_ctx ctx;
+	int ret;
+
+	if (t->id)
+		return false;	/* one thread does the experiment */
+	ww_acquire_init(&ctx, &racelab_ww_class);
+	ret = ww_mutex_lock(&s->ww[0], &ctx);
+	if (!ret) {
+		ret = ww_mutex_lock(&s->ww[1], &ctx);
+		ww_acquire_done(&ctx);
+		if (!ret)
+			ww_mutex_unlock(&s->ww[1]);
+		ww_mutex_unlock(&s->ww[0]);
+	}
+	ww_acquire_fini(&ctx);
+	return true;
+}
+
+static void ld_bh_timer_fn(struct timer_list *timer)
+{
+	struct ld_state *s = racelab_timer_container_of(s, timer, bh_timer);
+
+	spin_lock(&s->bh_lock);		/* softirq context */
+	s->value++;
+	spin_unlock(&s->bh_lock);
+	complete(&s->bh_fired);
+}
+
+/* The process-context hold ends before the timer is armed: no overlap. */
+static void ld_fire_bh_timer(struct ld_state *s)
+{
+	reinit_completion(&s->bh_fired);
+	mod_timer(&s->bh_timer, jiffies + 1);
+	wait_for_completion(&s->bh_fired);
+}
+
+static bool ld_bh_unsafe_step(struct racelab_run *run,
+			      struct racelab_thread *t)
+{
+	struct ld_state *s = ld_of(run);
+
+	if (t->id)
+		return false;	/* one thread does the experiment */
+	spin_lock(&s->bh_lock);		/* softirqs on: {SOFTIRQ-ON-W} */
+	s->value++;
+	spin_unlock(&s->bh_lock);
+	ld_fire_bh_timer(s);
+	return false;	/* once */
+}
+
+static bool ld_bh_safe_step(struct racelab_run *run, struct racelab_thread *t)
+{
+	struct ld_state *s = ld_of(run);
+
+	if (t->id)
+		return false;	/* one thread does the experiment */
+	spin_lock_bh(&s->bh_lock);
+	s->value++;
+	spin_unlock_bh(&s->bh_lock);
+	ld_fire_bh_timer(s);
+	return true;
+}
+
 /* What lockdep's reports of the racy experiments must say. */
 #define LD_CIRCULAR	"possible circular locking dependency detected"
 #define LD_LOCKS	"racelab_lock_A|racelab_lock_B"
 #define LD_INCONSISTENT	"inconsistent lock state|{HARDIRQ-ON-W} -> {IN-HARDIRQ-W}"
 #define LD_IRQ_LOCK	"racelab_irq_lock"
+#define LD_RECURSIVE	"possible recursive locking detected"
+#define LD_SOFTIRQ	"inconsistent lock state|{SOFTIRQ-ON-W} -> {IN-SOFTIRQ-W}"
 
 static const struct racelab_mode ld_modes[] = {
 	[LD_ABBA] = {
@@ -315,6 +493,70 @@ static const struct racelab_mode ld_modes[] = {
 		},
 		.flags = RACELAB_MODE_EXPERIMENT | RACELAB_MODE_LOCKDEP_OFF,
 	},
+	[LD_AA] = {
+		.name = "aa", .kind = RACELAB_RACY,
+		.about = "one mutex taken twice: a self-deadlock until the time limit",
+		.step = ld_aa_step,
+		.expect[RACELAB_LOCKDEP] = {
+			.says = RACELAB_REPORTS,
+			.names = LD_RECURSIVE "|racelab_lock_A|ld_aa_step",
+		},
+		.flags = RACELAB_MODE_EXPERIMENT | RACELAB_MODE_LOCKDEP_OFF,
+	},
+	[LD_AA_NESTED] = {
+		.name = "aa-nested", .kind = RACELAB_FIXED,
+		.about = "two locks of one class, the second mutex_lock_nested()",
+		.step = ld_aa_nested_step,
+		.flags = RACELAB_MODE_EXPERIMENT,
+	},
+	[LD_SEQ_PREEMPTIBLE] = {
+		.name = "seqcount-preemptible", .kind = RACELAB_RACY,
+		.about = "write_seqcount_begin() on a seqcount_t, preemption on",
+		.step = ld_seq_preemptible_step,
+		.expect[RACELAB_LOCKDEP] = {
+			.says = RACELAB_REPORTS,
+			.names = "WARNING: CPU|seqlock.h|ld_seq_preemptible_write",
+		},
+		.flags = RACELAB_MODE_EXPERIMENT,
+	},
+	[LD_SEQLOCK] = {
+		.name = "seqlock-writer", .kind = RACELAB_FIXED,
+		.about = "write_seqlock(): the writer's spinlock keeps preemption off",
+		.step = ld_seqlock_step,
+		.flags = RACELAB_MODE_EXPERIMENT,
+	},
+	[LD_WW_NO_CTX] = {
+		.name = "ww-no-ctx", .kind = RACELAB_RACY,
+		.about = "two ww_mutexes of one class locked with a NULL context",
+		.step = ld_ww_no_ctx_step,
+		.expect[RACELAB_LOCKDEP] = {
+			.says = RACELAB_REPORTS,
+			.names = LD_RECURSIVE "|racelab_ww_class_mutex",
+		},
+		.flags = RACELAB_MODE_EXPERIMENT | RACELAB_MODE_LOCKDEP_OFF,
+	},
+	[LD_WW_CTX] = {
+		.name = "ww-ctx", .kind = RACELAB_FIXED,
+		.about = "both in one ww_acquire_ctx: init, lock, lock, done, fini",
+		.step = ld_ww_ctx_step,
+		.flags = RACELAB_MODE_EXPERIMENT,
+	},
+	[LD_BH_UNSAFE] = {
+		.name = "bh-unsafe", .kind = RACELAB_RACY,
+		.about = "spin_lock() in process context, the same lock in a timer",
+		.step = ld_bh_unsafe_step,
+		.expect[RACELAB_LOCKDEP] = {
+			.says = RACELAB_REPORTS,
+			.names = LD_SOFTIRQ "|racelab_bh_lock",
+		},
+		.flags = RACELAB_MODE_EXPERIMENT | RACELAB_MODE_LOCKDEP_OFF,
+	},
+	[LD_BH_SAFE] = {
+		.name = "bh-safe", .kind = RACELAB_FIXED,
+		.about = "spin_lock_bh() in process context",
+		.step = ld_bh_safe_step,
+		.flags = RACELAB_MODE_EXPERIMENT,
+	},
 };
 
 /* The debug option each experiment needs to say anything at all. */
@@ -359,8 +601,16 @@ static int ld_setup(struct racelab_run *run)
 	spin_lock_init(&s->atomic_lock);
 	lockdep_set_class_and_name(&s->atomic_lock, &ld_key_atomic,
 				   "racelab_atomic_lock");
-	hrtimer_init(&s->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
-	s->timer.function = ld_timer_fn;
+	racelab_hrtimer_setup(&s->timer, ld_timer_fn, CLOCK_MONOTONIC,
+			      HRTIMER_MODE_REL_HARD);
+	seqcount_init(&s->seq);
+	seqlock_init(&s->seqlock);
+	ww_mutex_init(&s->ww[0], &racelab_ww_class);
+	ww_mutex_init(&s->ww[1], &racelab_ww_class);
+	spin_lock_init(&s->bh_lock);
+	lockdep_set_class_and_name(&s->bh_lock, &ld_key_bh, "racelab_bh_lock");
+	timer_setup(&s->bh_timer, ld_bh_timer_fn, 0);
+	init_completion(&s->bh_fired);
 	init_completion(&s->fired);
 	init_completion(&s->holds[0]);
 	init_completion(&s->holds[1]);
@@ -392,6 +642,9 @@ static void ld_teardown(struct racelab_run *run)
 	if (!s)
 		return;
 	hrtimer_cancel(&s->timer);
+	timer_shutdown_sync(&s->bh_timer);
+	ww_mutex_destroy(&s->ww[0]);
+	ww_mutex_destroy(&s->ww[1]);
 	mutex_destroy(&s->a);
 	mutex_destroy(&s->b);
 	kfree(s);
