@@ -264,6 +264,21 @@ struct racelab_knob {
 		    const struct racelab_cfg *cfg, char *buf, size_t len);
 };
 
+/**
+ * struct racelab_file - a file of a scenario's own in racelab/<scenario>/,
+ *	for a race driven from user space (a request to a handler)
+ * @name:  its name
+ * @mode:  its permissions (root only, as every racelab file)
+ * @fops:  its file operations; debugfs waits for them at rmmod
+ * @about: one line for the plan file
+ */
+struct racelab_file {
+	const char *name;
+	umode_t mode;
+	const struct file_operations *fops;
+	const char *about;
+};
+
 /* Knobs a scenario may add (.knobs): schedule, for one that gives .script. */
 extern const struct racelab_knob racelab_knob_schedule;
 
@@ -303,6 +318,7 @@ extern const struct racelab_knob racelab_knob_schedule;
  *            the schedule knob
  * @knobs:    optional: NULL-terminated list of the knobs it adds to the
  *            knobs of every scenario
+ * @files:    optional: files of its own, ended by one with a NULL name
  * @setup:    allocate and reset run->priv before the threads start
  * @verdict:  fill expected/observed/anomalies of @res from the final state
  * @teardown: free run->priv
@@ -319,6 +335,7 @@ struct racelab_scenario {
 	int (*validate)(const struct racelab_cfg *cfg, const char **why);
 	const struct racelab_script_ops *script;
 	const struct racelab_knob *const *knobs;
+	const struct racelab_file *files;
 	const struct racelab_plan *plans;
 	const char *one_cpu_amplifier;
 	const char *detect_amplifier;

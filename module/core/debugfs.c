@@ -292,6 +292,7 @@ static int racelab_plan_show(struct seq_file *m, void *v)
 		((struct racelab_slot *)m->private)->scn;
 	const struct racelab_plan *p;
 	const struct racelab_knob *k;
+	const struct racelab_file *f;
 	unsigned int i;
 
 	seq_printf(m, "scenario name=%s modes=%u min_cpus=%u min_threads=%u max_threads=%u reader_writer=%s amplifier=%s one_cpu_amplifier=%s detect_amplifier=%s demo_compare=%s about=%s\n",
@@ -306,6 +307,9 @@ static int racelab_plan_show(struct seq_file *m, void *v)
 	for (i = 0; (k = racelab_knob_at(scn, i)); i++)
 		seq_printf(m, "%s%s", i ? "," : "", k->name);
 	seq_puts(m, "\n");
+	for (f = scn->files; f && f->name; f++)
+		seq_printf(m, "file name=%s mode=%04o about=%s\n", f->name,
+			   f->mode, f->about);
 	if (scn->min_expected)
 		seq_printf(m, "sample min_expected=%llu\n", scn->min_expected);
 	if (scn->always)
@@ -375,6 +379,7 @@ static int racelab_proc_show(struct seq_file *m, void *v)
  */
 int racelab_debugfs_init(struct racelab_slot *slots, unsigned int nr)
 {
+	const struct racelab_file *f;
 	const struct racelab_knob *knob;
 	unsigned int i, k;
 
@@ -394,6 +399,9 @@ int racelab_debugfs_init(struct racelab_slot *slots, unsigned int nr)
 				    &racelab_stats_fops);
 		debugfs_create_file("plan", 0400, slot->dir, slot,
 				    &racelab_plan_fops);
+		for (f = slot->scn->files; f && f->name; f++)
+			debugfs_create_file(f->name, f->mode, slot->dir, slot,
+					    f->fops);
 	}
 	racelab_proc = proc_create_single("racelab", 0444, NULL,
 					  racelab_proc_show);

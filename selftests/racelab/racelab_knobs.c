@@ -477,10 +477,21 @@ static void check_mode(struct __test_metadata *_metadata, const char *path,
 	      is, want);
 }
 
+/* Is @name one of the scenario's own files that its plan declares? */
+static bool own_file(const struct rl_scenario *s, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nr_files; i++)
+		if (!strcmp(s->files[i], name))
+			return true;
+	return false;
+}
+
 /*
  * Every knob of the plan is a file 0600, run 0600, stats and plan 0400
- * (root only, as every racelab file), and the directory holds nothing
- * else.
+ * (root only, as every racelab file), a file of the scenario's own has the
+ * mode its plan says, and the directory holds nothing else.
  */
 TEST_F(racelab, files)
 {
@@ -496,6 +507,12 @@ TEST_F(racelab, files)
 	check_mode(_metadata, rl_path(s->name, "run", path, sizeof(path)), 0600);
 	check_mode(_metadata, rl_path(s->name, "stats", path, sizeof(path)), 0400);
 	check_mode(_metadata, rl_path(s->name, "plan", path, sizeof(path)), 0400);
+	for (i = 0; i < s->nr_files; i++) {
+		CHECK(!(s->file_modes[i] & 077), "%s: %04o is not root only",
+		      s->files[i], s->file_modes[i]);
+		check_mode(_metadata, rl_path(s->name, s->files[i], path,
+					      sizeof(path)), s->file_modes[i]);
+	}
 
 	snprintf(dir, sizeof(dir), RL_TOP "/%s", s->name);
 	d = opendir(dir);
@@ -504,9 +521,10 @@ TEST_F(racelab, files)
 		if (e->d_name[0] == '.')
 			continue;
 		CHECK(rl_has_knob(s, e->d_name) || !strcmp(e->d_name, "run") ||
-		      !strcmp(e->d_name, "stats") || !strcmp(e->d_name, "plan"),
-		      "%s/%s is a knob of the plan, run, stats or plan", dir,
-		      e->d_name);
+		      !strcmp(e->d_name, "stats") || !strcmp(e->d_name, "plan") ||
+		      own_file(s, e->d_name),
+		      "%s/%s is a knob or a file of the plan, run, stats or plan",
+		      dir, e->d_name);
 	}
 	closedir(d);
 }

@@ -13,6 +13,7 @@
  *            reader_writer=yes|no amplifier=any|none-only
  *            one_cpu_amplifier= detect_amplifier= demo_compare= about=
  *   knobs names=mode,threads,...
+ *   file name= mode=0600 about=                   (0..n: a scenario's own)
  *   schedule steps= threads= max_steps=          (a schedule knob only)
  *   plan amplifier= duration_ms= racy_cpus=       (0..n lines)
  *   mode name= kind=racy|broken-fix|fixed min_threads= window=
@@ -48,6 +49,7 @@
 #define RL_MAX_SCNS	64	/* the module's own bound */
 #define RL_MAX_MODES	16
 #define RL_MAX_KNOBS	16
+#define RL_MAX_FILES	4
 #define RL_MAX_PLANS	8
 #define RL_AMP_LEN	24
 #define RL_MAX_THREADS	64	/* the threads knob's range: 1-64 */
@@ -80,6 +82,9 @@ struct rl_scenario {
 	char detect_amp[RL_AMP_LEN];
 	char knobs[RL_MAX_KNOBS][RL_NAME_LEN];
 	unsigned int nr_knobs;
+	char files[RL_MAX_FILES][RL_NAME_LEN];	/* its own files */
+	unsigned int file_modes[RL_MAX_FILES];
+	unsigned int nr_files;
 	char steps[RL_NAME_LEN];	/* schedule letters; "" if none */
 	unsigned int sched_threads, sched_max_steps;
 	struct rl_run_plan plans[RL_MAX_PLANS];
@@ -539,6 +544,20 @@ static inline int rl_plan_parse(char *text, struct rl_scenario *s, char *why,
 				err = -EINVAL;
 			} else {
 				s->nr_plans++;
+			}
+		} else if (!strcmp(type, "file")) {
+			const char *fmode = rl_pair(k, v, n, "mode");
+
+			if (s->nr_files == RL_MAX_FILES || !fmode) {
+				snprintf(why, wlen, "file: too many or no mode");
+				err = -EINVAL;
+			} else if (rl_take(s->files[s->nr_files], RL_NAME_LEN,
+					   rl_pair(k, v, n, "name"), "file name",
+					   why, wlen)) {
+				s->file_modes[s->nr_files++] =
+					strtoul(fmode, NULL, 8);
+			} else {
+				err = -EINVAL;
 			}
 		} else if (!strcmp(type, "mode")) {
 			err = rl_parse_mode_rec(s, k, v, n, why, wlen);
