@@ -18,5 +18,6 @@ RACELAB_SCENARIO(aba);
 RACELAB_SCENARIO(bitfield);
 RACELAB_SCENARIO(running_max);
 RACELAB_SCENARIO(refcount);
+RACELAB_SCENARIO(double_fetch);
 RACELAB_SCENARIO(false_sharing);
 RACELAB_SCENARIO(lockdep);
