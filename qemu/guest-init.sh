@@ -147,6 +147,7 @@ test)
 	rmmod racelab_kunit
 	section kselftest-racelab_knobs /selftests/racelab/racelab_knobs
 	section kselftest-racelab_modules /selftests/racelab/racelab_modules.sh
+	section kselftest-racelab_double_fetch /selftests/racelab/racelab_double_fetch
 	section debug-locks check_debug_locks 1
 	# Last, as it turns lockdep off: KASAN must be seen to report.
 	if [ -f /lib/modules/racelab_controls.ko ]; then
