@@ -189,14 +189,15 @@ TEST(every_mode_from_user_space)
 			if (rl_fixed(m))
 				break;
 		} while (!bad && rl_now_ms() < end);
-		if (rl_fixed(m))
+		if (rl_fixed(m)) {
 			EXPECT_EQ(0ULL, bad)
 				TH_LOG("%s used a length it never validated: %s",
 				       m->name, line);
-		else
+		} else {
 			EXPECT_LT(0ULL, bad)
 				TH_LOG("%s never raced in %d runs: %s", m->name,
 				       runs, line);
+		}
 		TH_LOG("%s (%s): user_unvalidated=%llu after %d run(s)",
 		       m->name, m->kind, bad, runs);
 	}
