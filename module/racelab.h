@@ -75,11 +75,17 @@ enum racelab_amp {
 #define RACELAB_HIDDEN_TSO	BIT(0)	/* x86-TSO keeps the order it needs */
 #define RACELAB_HIDDEN_KCSAN	BIT(1)	/* KCSAN's barriers drain the window */
 
-/* The detectors the lab runs. */
+/*
+ * The detectors the lab runs. RACELAB_KCHECK is the kernel's own runtime
+ * checks, which print a WARNING: refcount_t's saturation ("refcount_t:
+ * addition on 0; use-after-free"). Like lockdep's, such a report is once
+ * per boot: a mode that expects one is an experiment.
+ */
 enum racelab_detector {
 	RACELAB_KCSAN,
 	RACELAB_LOCKDEP,
 	RACELAB_KASAN,
+	RACELAB_KCHECK,
 	RACELAB_NR_DETECTORS,
 };
 

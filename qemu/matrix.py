@@ -29,7 +29,11 @@ KASAN = re.compile(r"BUG: KASAN: (.*)")
 LOCKDEP = re.compile(r"(possible circular locking dependency detected|"
                      r"inconsistent lock state|suspicious RCU usage|"
                      r"sleeping function called from invalid context|"
-                     r"possible recursive locking detected)")
+                     r"possible recursive locking detected|"
+                     r"WARNING: CPU: \d+ PID: \d+ at \S*include/linux/"
+                     r"(?:seqlock|lockdep)\.h)")
+# The kernel's own checks: refcount_t's saturation warnings.
+KCHECK = re.compile(r"refcount_t: .*")
 
 def read(path):
     try:
@@ -119,7 +123,7 @@ def main():
     kasan = attribute(kasan_log, KASAN, owners)
 
     # Detector experiments: one boot each.
-    lockdep = {}
+    lockdep, kcheck = {}, {}
     for key in modes:
         if decl[key].get("experiment") != "yes":
             continue
@@ -127,6 +131,12 @@ def main():
         hits = [m.group(0) for m in map(LOCKDEP.search, log or []) if m]
         if hits:
             lockdep[key] = hits
+        hits = [m.group(0) for m in map(KCHECK.search, log or []) if m]
+        if hits:
+            kcheck[key] = hits
+    # Outside experiments, a kernel check must never fire: every free run
+    # of every mode is on the lockdep boot's console.
+    free_kcheck = [m.group(0) for m in map(KCHECK.search, base) if m]
 
     def cell(reports, key, seen_log):
         if seen_log is None:
@@ -134,9 +144,9 @@ def main():
         r = reports.get(key, [])
         return "yes (%d)" % len(r) if r else "no"
 
-    fmt = "%-15s %-19s %-10s %-14s %-10s %-10s %-10s"
+    fmt = "%-15s %-20s %-10s %-14s %-10s %-10s %-10s %-10s"
     print(fmt % ("scenario", "mode", "kind", "invariant", "KCSAN",
-                 "lockdep", "KASAN"))
+                 "lockdep", "KASAN", "kcheck"))
     bad = []
     for key in modes:
         d = decl[key]
@@ -145,7 +155,8 @@ def main():
         n = violations.get(key, 0)
         inv = "-" if experiment else ("yes (%d)" % n if n else "no")
         print(fmt % (key[0], key[1], kind, inv, cell(kcsan, key, kcsan_log),
-                     cell(lockdep, key, base), cell(kasan, key, kasan_log)))
+                     cell(lockdep, key, base), cell(kasan, key, kasan_log),
+                     cell(kcheck, key, base)))
         if d.get("undeclared"):
             continue
         if not experiment:
@@ -163,13 +174,20 @@ def main():
                 bad.append("%s/%s: lockdep report expected" % key)
             if d.get("lockdep") == "silent" and lockdep.get(key):
                 bad.append("%s/%s: lockdep report not expected" % key)
+            if d.get("kcheck") == "reports" and not kcheck.get(key):
+                bad.append("%s/%s: kernel check report expected" % key)
+            if d.get("kcheck") == "silent" and kcheck.get(key):
+                bad.append("%s/%s: kernel check report not expected" % key)
         if kasan_log is not None and kasan.get(key):
             bad.append("%s/%s: KASAN report" % key)
+
+    for line in free_kcheck[:5]:
+        bad.append("a kernel check fired outside an experiment: " + line)
 
     print()
     print("evidence (first report per cell):")
     for name, reports in (("KCSAN", kcsan), ("lockdep", lockdep),
-                          ("KASAN", kasan)):
+                          ("KASAN", kasan), ("kcheck", kcheck)):
         for key in modes:
             if reports.get(key):
                 print("  %s %s/%s: %s" % (name, key[0], key[1],

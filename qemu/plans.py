@@ -108,11 +108,14 @@ def main():
         print("|".join(re.escape(f) for f in funcs))
     elif what == "experiments":
         for scn in scenarios:
+            # Lockdep's report, or a kernel check's (refcount_t...).
             lockdep = reports_of(scn, "lockdep")
+            kcheck = reports_of(scn, "kcheck")
             for mode in scn["modes"]:
                 if mode.get("experiment") != "yes":
                     continue
-                names = lockdep.get(mode["name"], (False, []))[1]
+                names = lockdep.get(mode["name"], (False, []))[1] + \
+                    kcheck.get(mode["name"], (False, []))[1]
                 print(scn["name"], mode["name"], mode.get("lockdep_off", "no"),
                       "|".join(names))
     elif what == "list":

@@ -229,6 +229,7 @@ static const char *const racelab_detector_names[RACELAB_NR_DETECTORS] = {
 	[RACELAB_KCSAN] = "kcsan",
 	[RACELAB_LOCKDEP] = "lockdep",
 	[RACELAB_KASAN] = "kasan",
+	[RACELAB_KCHECK] = "kcheck",
 };
 
 static const char *racelab_says_name(const struct racelab_mode *mode,

@@ -34,6 +34,13 @@
  *                                  get_unless_zero(p): 1 -> 2
  *                                  use(p) as key 7   <- it is key 8
  *
+ * With a refcount_t (kref_get()), raising zero is caught by the kernel
+ * itself: refcount_t saturates the count and warns "refcount_t: addition
+ * on 0; use-after-free", once per boot. That is the experiment kref-get,
+ * one per boot like lockdep's (its lookup goes on until it has raised
+ * zero once, and no lookup takes a reference after that). atomic-get
+ * shows the same race with a bare atomic_t, which nothing checks.
+ *
  * Every anomaly is counted by the lookups themselves: a get that raised
  * zero (atomic_inc_return() == 1 on an object the table no longer holds),
  * a key that is not the one looked up, a poisoned object. racelab never
@@ -78,18 +85,22 @@ struct rc_state {
 	atomic_long_t poisoned;
 	atomic_long_t retries;		/* re-check failed: looked up again */
 	atomic_long_t replaced;
-	struct racelab_quarantine quar;	/* mode atomic-get */
+	bool raised;			/* kref-get: a get raised zero */
+	struct racelab_quarantine quar;	/* modes atomic-get, kref-get */
 };
 
 /*
  * A mode's operations: how a lookup takes a reference on @p, found with
  * key @key (false: none taken), and how the last reference frees @p.
+ * @until_raised: an experiment: one lookup step goes on until a get
+ * raised zero (or the run ends), and none takes a reference after it.
  */
 struct rc_ops {
 	bool (*get)(struct rc_state *s, struct rc_obj *p, u64 key,
 		    struct racelab_thread *t);
 	void (*put)(struct rc_state *s, struct rc_obj *p);
 	bool typesafe;
+	bool until_raised;
 };
 
 static struct rc_state *rc_of(struct racelab_run *run)
@@ -130,6 +141,28 @@ static noinline bool rc_atomic_get(struct rc_state *s, struct rc_obj *p,
 static void rc_atomic_put(struct rc_state *s, struct rc_obj *p)
 {
 	if (atomic_dec_and_test(&p->count))
+		racelab_quarantine_put(&s->quar, &p->q, rc_poison);
+}
+
+/* kref_get(): refcount_t catches the zero, saturates it and warns. */
+static noinline bool rc_kref_get(struct rc_state *s, struct rc_obj *p,
+				 u64 key, struct racelab_thread *t)
+{
+	racelab_window(t);
+	kref_get(&p->ref);
+	if ((int)refcount_read(&p->ref.refcount) < 0) {
+		/* Saturated: it was zero. Nothing may touch it again. */
+		WRITE_ONCE(s->raised, true);
+		atomic_long_inc(&s->resurrected);
+		racelab_anomaly(t->run);
+		return false;
+	}
+	return true;
+}
+
+static void rc_kref_put(struct rc_state *s, struct rc_obj *p)
+{
+	if (refcount_dec_and_test(&p->ref.refcount))
 		racelab_quarantine_put(&s->quar, &p->q, rc_poison);
 }
 
@@ -184,14 +217,18 @@ static void rc_typesafe_put(struct rc_state *s, struct rc_obj *p)
 		kmem_cache_free(s->cache, p);
 }
 
-enum { RC_ATOMIC_GET, RC_TYPESAFE, RC_UNLESS_ZERO, RC_RECHECK };
+enum { RC_ATOMIC_GET, RC_KREF_GET, RC_TYPESAFE, RC_UNLESS_ZERO, RC_RECHECK };
 
 static const struct rc_ops rc_mode_ops[] = {
-	[RC_ATOMIC_GET] = { rc_atomic_get, rc_atomic_put, false },
+	[RC_ATOMIC_GET] = { rc_atomic_get, rc_atomic_put },
+	[RC_KREF_GET] = { rc_kref_get, rc_kref_put, .until_raised = true },
 	[RC_TYPESAFE] = { rc_typesafe_get, rc_typesafe_put, true },
-	[RC_UNLESS_ZERO] = { rc_unless_zero_get, rc_kfree_rcu_put, false },
+	[RC_UNLESS_ZERO] = { rc_unless_zero_get, rc_kfree_rcu_put },
 	[RC_RECHECK] = { rc_recheck_get, rc_typesafe_put, true },
 };
+
+/* What refcount_t prints when a get raises zero (lib/refcount.c). */
+#define RC_ADD_UAF	"refcount_t: addition on 0; use-after-free"
 
 static const struct racelab_mode rc_modes[] = {
 	{
@@ -200,6 +237,17 @@ static const struct racelab_mode rc_modes[] = {
 		.ops = &rc_mode_ops[RC_ATOMIC_GET],
 		.auto_amp = RACELAB_AMP_DELAY, .auto_arg = 1000,
 		.expect[RACELAB_KCSAN] = { .says = RACELAB_SILENT },
+	},
+	{
+		.name = "kref-get", .kind = RACELAB_RACY,
+		.flags = RACELAB_MODE_EXPERIMENT,
+		.about = "kref_get() on a count found under RCU: refcount_t warns",
+		.ops = &rc_mode_ops[RC_KREF_GET],
+		.auto_amp = RACELAB_AMP_DELAY, .auto_arg = 1000,
+		.expect[RACELAB_KCHECK] = {
+			.says = RACELAB_REPORTS,
+			.names = RC_ADD_UAF "|refcount_warn_saturate|rc_kref_get",
+		},
 	},
 	{
 		.name = "typesafe-no-recheck", .kind = RACELAB_BROKEN_FIX,
@@ -238,7 +286,7 @@ static struct rc_obj *rc_alloc(struct rc_state *s, const struct rc_ops *ops)
 	 */
 	WRITE_ONCE(p->magic, RC_ALIVE);
 	WRITE_ONCE(p->key, ++s->next_key);
-	if (ops == &rc_mode_ops[RC_ATOMIC_GET])
+	if (ops == &rc_mode_ops[RC_ATOMIC_GET])	/* no kref: a bare counter */
 		atomic_set_release(&p->count, 1);
 	else	/* refcount_set_release() is not in 6.1 */
 		atomic_set_release(&p->ref.refcount.refs, 1);
@@ -246,19 +294,19 @@ static struct rc_obj *rc_alloc(struct rc_state *s, const struct rc_ops *ops)
 }
 
 /* One lookup: a slot's object, a reference, a use, the reference back. */
-static bool rc_read(struct racelab_run *run, struct racelab_thread *t)
+static void rc_lookup(struct racelab_run *run, struct racelab_thread *t,
+		      unsigned int i)
 {
 	const struct rc_ops *ops = run->mode->ops;
 	struct rc_state *s = rc_of(run);
-	unsigned int i = (t->ops + t->id) % RC_SLOTS;
 	struct rc_obj *p;
 	u64 key;
 
 	rcu_read_lock();
 	p = rcu_dereference(s->slot[i]);
-	if (!p) {
+	if (!p || READ_ONCE(s->raised)) {
 		rcu_read_unlock();
-		return true;
+		return;
 	}
 	key = READ_ONCE(p->key);
 	atomic_long_inc(&s->lookups);
@@ -279,6 +327,22 @@ static bool rc_read(struct racelab_run *run, struct racelab_thread *t)
 		ops->put(s, p);
 	}
 	rcu_read_unlock();
+}
+
+static bool rc_read(struct racelab_run *run, struct racelab_thread *t)
+{
+	const struct rc_ops *ops = run->mode->ops;
+	unsigned long n = t->ops + t->id;
+
+	if (!ops->until_raised) {
+		rc_lookup(run, t, n % RC_SLOTS);
+		return true;
+	}
+	/* An experiment's one step: until it raised zero, or the run ends. */
+	while (!READ_ONCE(rc_of(run)->raised) && !racelab_should_stop(run)) {
+		rc_lookup(run, t, n++ % RC_SLOTS);
+		cond_resched();
+	}
 	return true;
 }
 
@@ -290,7 +354,7 @@ static bool rc_write(struct racelab_run *run, struct racelab_thread *t)
 	unsigned int i = s->next_slot++ % RC_SLOTS;
 	struct rc_obj *old, *p;
 
-	if (ops == &rc_mode_ops[RC_ATOMIC_GET])
+	if (!ops->typesafe && ops->put != rc_kfree_rcu_put)
 		racelab_quarantine_wait(&s->quar, run);
 	else if (ops == &rc_mode_ops[RC_UNLESS_ZERO])
 		racelab_kfree_rcu_bound(&s->since_gp);

@@ -18,7 +18,7 @@
  *   plan amplifier= duration_ms= racy_cpus=       (0..n lines)
  *   mode name= kind=racy|broken-fix|fixed min_threads= window=
  *        auto_amplifier= experiment=yes|no lockdep_off=yes|no
- *        shows_here=yes|no why_not= kcsan= lockdep= kasan= about=
+ *        shows_here=yes|no why_not= kcsan= lockdep= kasan= kcheck= about=
  *   report mode= detector= must=yes|no names=a|b
  *   sample min_expected=                          (0..1 line)
  *   always pairs=k=v k=v                          (0..1 line)
