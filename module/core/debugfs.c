@@ -49,7 +49,7 @@ static ssize_t racelab_knob_read(struct file *file, char __user *ubuf,
 				 size_t count, loff_t *ppos)
 {
 	struct racelab_slot *slot = file->private_data;
-	char buf[256];
+	char buf[512];		/* the mode knob lists every mode */
 	int n;
 
 	mutex_lock(&slot->lock);

@@ -227,6 +227,9 @@ static const struct rc_ops rc_mode_ops[] = {
 	[RC_RECHECK] = { rc_recheck_get, rc_typesafe_put, true },
 };
 
+/* The window is inside the read section: it must not sleep. */
+#define RC_FLAGS	RACELAB_MODE_ATOMIC_WINDOW
+
 /* What refcount_t prints when a get raises zero (lib/refcount.c). */
 #define RC_ADD_UAF	"refcount_t: addition on 0; use-after-free"
 
@@ -234,13 +237,14 @@ static const struct racelab_mode rc_modes[] = {
 	{
 		.name = "atomic-get", .kind = RACELAB_RACY,
 		.about = "atomic_inc() on a count found under RCU: raises zero, resurrects",
+		.flags = RC_FLAGS,
 		.ops = &rc_mode_ops[RC_ATOMIC_GET],
 		.auto_amp = RACELAB_AMP_DELAY, .auto_arg = 1000,
 		.expect[RACELAB_KCSAN] = { .says = RACELAB_SILENT },
 	},
 	{
 		.name = "kref-get", .kind = RACELAB_RACY,
-		.flags = RACELAB_MODE_EXPERIMENT,
+		.flags = RC_FLAGS | RACELAB_MODE_EXPERIMENT,
 		.about = "kref_get() on a count found under RCU: refcount_t warns",
 		.ops = &rc_mode_ops[RC_KREF_GET],
 		.auto_amp = RACELAB_AMP_DELAY, .auto_arg = 1000,
@@ -252,6 +256,7 @@ static const struct racelab_mode rc_modes[] = {
 	{
 		.name = "typesafe-no-recheck", .kind = RACELAB_BROKEN_FIX,
 		.about = "kref_get_unless_zero(), SLAB_TYPESAFE_BY_RCU, no key re-check",
+		.flags = RC_FLAGS,
 		.ops = &rc_mode_ops[RC_TYPESAFE],
 		.auto_amp = RACELAB_AMP_DELAY, .auto_arg = 1000,
 		.expect[RACELAB_KCSAN] = { .says = RACELAB_SILENT },
@@ -259,12 +264,14 @@ static const struct racelab_mode rc_modes[] = {
 	{
 		.name = "unless-zero", .kind = RACELAB_FIXED,
 		.about = "kref_get_unless_zero() inside the read section, kfree_rcu()",
+		.flags = RC_FLAGS,
 		.ops = &rc_mode_ops[RC_UNLESS_ZERO],
 		.auto_amp = RACELAB_AMP_DELAY, .auto_arg = 1000,
 	},
 	{
 		.name = "typesafe-recheck", .kind = RACELAB_FIXED,
 		.about = "type-safe cache, kref_get_unless_zero(), then the key re-checked",
+		.flags = RC_FLAGS,
 		.ops = &rc_mode_ops[RC_RECHECK],
 		.auto_amp = RACELAB_AMP_DELAY, .auto_arg = 1000,
 	},

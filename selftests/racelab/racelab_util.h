@@ -47,7 +47,7 @@
 
 #define RL_NAME_LEN	32
 #define RL_MAX_SCNS	64	/* the module's own bound */
-#define RL_MAX_MODES	16
+#define RL_MAX_MODES	32
 #define RL_MAX_KNOBS	16
 #define RL_MAX_FILES	4
 #define RL_MAX_PLANS	8
