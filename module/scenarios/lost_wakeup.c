@@ -36,11 +36,13 @@
  *
  * The anomaly is decided by order, not by time. Both sides tick one
  * fully ordered per-waiter clock: the waiter once queued with its state
- * set (before any re-check), the waker once its wake-up is done (or
- * skipped). A sleep that timed out counts as a lost wakeup if the
- * waker's wake-up for that event was done before the waiter's tick, or
- * was skipped because the queue looked empty while the waiter slept on it.
- * With a re-check after the tick, the first would have seen the event;
+ * set (before any re-check) and again when its sleep ends (still queued),
+ * the waker once its wake-up is done (or skipped). A sleep that timed out
+ * counts as a lost wakeup if the waker's wake-up for that event was done
+ * before the waiter's first tick, or was skipped (the queue looked empty)
+ * before its second. A host that stalls the waker past the timeout makes
+ * timeouts, never these. With a re-check after the first tick, the first
+ * case would have seen the event;
  * with a barrier on each side (wq_has_sleeper()), the second is the SB
  * outcome that the barriers forbid: a fixed mode never counts one.
  */
@@ -87,11 +89,16 @@ struct lw_state {
 	struct lw_slot slot[];
 };
 
-/* One sleep of a waiter: whether it slept, how it ended, its tick. */
+/*
+ * One sleep of a waiter: whether it slept, how it ended, its tick once
+ * queued with its state set, and its tick when the sleep ended, still
+ * queued (0 if it was not taken).
+ */
 struct lw_sleep {
 	bool slept;
 	bool timed_out;
 	long tick;
+	long end;
 };
 
 static struct lw_state *lw_of(struct racelab_run *run)
@@ -106,10 +113,11 @@ static long lw_tick(struct lw_slot *w)
 }
 
 /* Sleep until woken or the timeout, the task state already set. */
-static void lw_sleep(struct lw_sleep *r)
+static void lw_sleep(struct lw_slot *w, struct lw_sleep *r)
 {
 	r->slept = true;
 	r->timed_out = !schedule_timeout(msecs_to_jiffies(LW_TIMEOUT_MS));
+	r->end = lw_tick(w);
 }
 
 /*
@@ -131,7 +139,7 @@ static noinline bool lw_racy_wait(struct lw_slot *w, struct racelab_thread *t,
 		racelab_window(t);
 		set_current_state(TASK_UNINTERRUPTIBLE);
 		r->tick = lw_tick(w);
-		lw_sleep(r);
+		lw_sleep(w, r);
 	}
 	finish_wait(&w->wq, &wait);
 	return done;
@@ -152,7 +160,7 @@ static noinline bool lw_prepare_wait(struct lw_slot *w,
 	r->tick = lw_tick(w);
 	done = READ_ONCE(w->posted) >= n;
 	if (!done)
-		lw_sleep(r);
+		lw_sleep(w, r);
 	finish_wait(&w->wq, &wait);
 	return done;
 }
@@ -174,7 +182,7 @@ static noinline bool lw_event_wait(struct lw_slot *w, struct racelab_thread *t,
 	if (wait_event_timeout(w->wq, lw_event_cond(w, n, r),
 			       msecs_to_jiffies(LW_TIMEOUT_MS)))
 		return true;
-	/* 0: the condition was still false after a timeout. */
+	/* 0: the condition was still false after a timeout (no end tick). */
 	r->slept = true;
 	r->timed_out = true;
 	return false;
@@ -251,15 +259,21 @@ struct lw_ops {
 
 /*
  * Judge a sleep for event @n that ended by the timeout: lost if the
- * waker's wake-up for @n was done before the waiter's tick, or skipped.
+ * waker's wake-up for @n was done before the waiter's tick, or skipped
+ * before the sleep ended (a skip after it, once the waiter left the
+ * queue, is right: the waiter's next check sees the event).
  */
 static void lw_judge(struct racelab_run *run, struct lw_slot *w,
 		     unsigned long n, const struct lw_sleep *r)
 {
+	long wake_tick;
+
 	/* Pairs with smp_store_release() in lw_waker(). */
 	if (smp_load_acquire(&w->woken) < n)
 		return;
-	if (READ_ONCE(w->skipped) || READ_ONCE(w->wake_tick) < r->tick) {
+	wake_tick = READ_ONCE(w->wake_tick);
+	if (wake_tick < r->tick ||
+	    (READ_ONCE(w->skipped) && wake_tick < r->end)) {
 		w->lost++;
 		racelab_anomaly(run);
 	}
