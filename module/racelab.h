@@ -74,6 +74,8 @@ enum racelab_amp {
 /* Where a racy mode cannot show its race: it is not asked to, there. */
 #define RACELAB_HIDDEN_TSO	BIT(0)	/* x86-TSO keeps the order it needs */
 #define RACELAB_HIDDEN_KCSAN	BIT(1)	/* KCSAN's barriers drain the window */
+/* KASAN's SLUB_RCU_DEBUG delays a SLAB_TYPESAFE_BY_RCU free a grace period */
+#define RACELAB_HIDDEN_SLUB_RCU_DEBUG	BIT(2)
 
 /*
  * The detectors the lab runs. RACELAB_KCHECK is the kernel's own runtime

@@ -161,7 +161,8 @@ static int racelab_cfg_check(const struct racelab_scenario *scn,
 /**
  * racelab_mode_shows_here() - can this mode show its race on this kernel?
  * @mode: the mode
- * @why:  set to why not ("fixed", "x86-tso", "kcsan-barriers"), or "-"
+ * @why:  set to why not ("fixed", "x86-tso", "kcsan-barriers",
+ *        "slub-rcu-debug"), or "-"
  *
  * Return: true for a racy or broken-fix mode that can show its race here.
  */
@@ -178,6 +179,11 @@ bool racelab_mode_shows_here(const struct racelab_mode *mode, const char **why)
 	}
 	if ((mode->hidden & RACELAB_HIDDEN_KCSAN) && IS_ENABLED(CONFIG_KCSAN)) {
 		*why = "kcsan-barriers";
+		return false;
+	}
+	if ((mode->hidden & RACELAB_HIDDEN_SLUB_RCU_DEBUG) &&
+	    IS_ENABLED(CONFIG_SLUB_RCU_DEBUG)) {
+		*why = "slub-rcu-debug";
 		return false;
 	}
 	return true;

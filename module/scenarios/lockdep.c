@@ -41,6 +41,7 @@
 #include <linux/hrtimer.h>
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
+#include <linux/sched.h>
 #include <linux/seqlock.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -58,6 +59,9 @@ static DEFINE_WW_CLASS(racelab_ww_class);
 struct ld_state {
 	struct mutex a;		/* racelab_lock_A */
 	struct mutex b;		/* racelab_lock_B */
+	struct mutex a_child;	/* aa-nested: of A's class, taken under A */
+	struct hrtimer aa_kick;	/* aa: ends the spin on itself */
+	struct task_struct *aa_task;
 	spinlock_t irq_lock;	/* also taken in hard interrupt context */
 	spinlock_t atomic_lock;	/* held around might_sleep() */
 	struct hrtimer timer;
@@ -260,7 +264,24 @@ static bool ld_real_deadlock_step(struct racelab_run *run,
 /*
  * The same mutex twice. Lockdep reports before the second wait begins; the
  * wait then really never ends by itself, until kthread_stop() interrupts it.
+ *
+ * Before it sleeps, the second mutex_lock_interruptible() spins on the
+ * owner while the owner is on a CPU (CONFIG_MUTEX_SPIN_ON_OWNER), with
+ * preemption off, until need_resched(): the owner is the spinner itself,
+ * and no signal ends that spin. A timer asks for a reschedule every
+ * LD_AA_KICK_MS, which sends it to sleep, where kthread_stop() reaches it.
  */
+#define LD_AA_KICK_MS	5
+
+static enum hrtimer_restart ld_aa_kick(struct hrtimer *timer)
+{
+	struct ld_state *s = container_of(timer, struct ld_state, aa_kick);
+
+	set_tsk_need_resched(READ_ONCE(s->aa_task));
+	hrtimer_forward_now(timer, ms_to_ktime(LD_AA_KICK_MS));
+	return HRTIMER_RESTART;
+}
+
 static noinline bool ld_aa_step(struct racelab_run *run,
 				struct racelab_thread *t)
 {
@@ -268,12 +289,16 @@ static noinline bool ld_aa_step(struct racelab_run *run,
 
 	if (t->id)
 		return false;	/* one thread does the experiment */
+	WRITE_ONCE(s->aa_task, current);
+	hrtimer_start(&s->aa_kick, ms_to_ktime(LD_AA_KICK_MS),
+		      HRTIMER_MODE_REL);
 	mutex_lock(&s->a);
 	if (mutex_lock_interruptible(&s->a))
 		atomic_inc(&s->interrupted);
 	else
 		mutex_unlock(&s->a);	/* never: a mutex is not recursive */
 	mutex_unlock(&s->a);
+	hrtimer_cancel(&s->aa_kick);
 	return false;	/* once */
 }
 
@@ -286,8 +311,8 @@ static bool ld_aa_nested_step(struct racelab_run *run,
 	if (t->id)
 		return false;	/* one thread does the experiment */
 	mutex_lock(&s->a);
-	mutex_lock_nested(&s->b, SINGLE_DEPTH_NESTING);
-	mutex_unlock(&s->b);
+	mutex_lock_nested(&s->a_child, SINGLE_DEPTH_NESTING);
+	mutex_unlock(&s->a_child);
 	mutex_unlock(&s->a);
 	return true;
 }
@@ -505,7 +530,7 @@ static const struct racelab_mode ld_modes[] = {
 	},
 	[LD_AA_NESTED] = {
 		.name = "aa-nested", .kind = RACELAB_FIXED,
-		.about = "two locks of one class, the second mutex_lock_nested()",
+		.about = "two mutexes of one class, the inner by mutex_lock_nested()",
 		.step = ld_aa_nested_step,
 		.flags = RACELAB_MODE_EXPERIMENT,
 	},
@@ -596,6 +621,9 @@ static int ld_setup(struct racelab_run *run)
 		return -ENOMEM;
 	__mutex_init(&s->a, "racelab_lock_A", &ld_key_a);
 	__mutex_init(&s->b, "racelab_lock_B", &ld_key_b);
+	__mutex_init(&s->a_child, "racelab_lock_A", &ld_key_a);
+	racelab_hrtimer_setup(&s->aa_kick, ld_aa_kick, CLOCK_MONOTONIC,
+			      HRTIMER_MODE_REL);
 	spin_lock_init(&s->irq_lock);
 	lockdep_set_class_and_name(&s->irq_lock, &ld_key_irq, "racelab_irq_lock");
 	spin_lock_init(&s->atomic_lock);
@@ -642,11 +670,13 @@ static void ld_teardown(struct racelab_run *run)
 	if (!s)
 		return;
 	hrtimer_cancel(&s->timer);
+	hrtimer_cancel(&s->aa_kick);
 	timer_shutdown_sync(&s->bh_timer);
 	ww_mutex_destroy(&s->ww[0]);
 	ww_mutex_destroy(&s->ww[1]);
 	mutex_destroy(&s->a);
 	mutex_destroy(&s->b);
+	mutex_destroy(&s->a_child);
 	kfree(s);
 	run->priv = NULL;
 }

@@ -255,6 +255,8 @@ static const struct racelab_mode rc_modes[] = {
 	},
 	{
 		.name = "typesafe-no-recheck", .kind = RACELAB_BROKEN_FIX,
+		/* KASAN's SLUB_RCU_DEBUG reuses no memory under a reader. */
+		.hidden = RACELAB_HIDDEN_SLUB_RCU_DEBUG,
 		.about = "kref_get_unless_zero(), SLAB_TYPESAFE_BY_RCU, no key re-check",
 		.flags = RC_FLAGS,
 		.ops = &rc_mode_ops[RC_TYPESAFE],
@@ -345,12 +347,19 @@ static bool rc_read(struct racelab_run *run, struct racelab_thread *t)
 		rc_lookup(run, t, n % RC_SLOTS);
 		return true;
 	}
-	/* An experiment's one step: until it raised zero, or the run ends. */
+	/*
+	 * An experiment's one step: until it raised zero, or the run ends.
+	 * One lookup thread only: a second one could meet the saturated
+	 * count, or put a count it raised before the saturation, and print
+	 * another of refcount_t's warnings.
+	 */
+	if (t->id != 1)
+		return false;
 	while (!READ_ONCE(rc_of(run)->raised) && !racelab_should_stop(run)) {
 		rc_lookup(run, t, n++ % RC_SLOTS);
 		cond_resched();
 	}
-	return true;
+	return false;	/* done: it raised zero once */
 }
 
 /* The owner: a new object in the next slot, the old one's reference put. */
@@ -363,7 +372,8 @@ static bool rc_write(struct racelab_run *run, struct racelab_thread *t)
 
 	if (!ops->typesafe && ops->put != rc_kfree_rcu_put)
 		racelab_quarantine_wait(&s->quar, run);
-	else if (ops == &rc_mode_ops[RC_UNLESS_ZERO])
+	else if (!ops->typesafe || IS_ENABLED(CONFIG_SLUB_RCU_DEBUG))
+		/* kfree_rcu(), or a type-safe free that SLUB_RCU_DEBUG delays */
 		racelab_kfree_rcu_bound(&s->since_gp);
 	p = rc_alloc(s, ops);
 	if (!p)
