@@ -32,7 +32,10 @@
 #include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
@@ -62,21 +65,32 @@ struct df_counts {
 };
 
 /*
- * The user path outlives runs: a request may come at any time. It is
- * handled with the mode of the run in progress, and refused with -EAGAIN
- * when none is: a run's verdict counts the requests that came during it.
+ * The user path outlives runs: a request may come at any time. A run
+ * publishes a counter object of its own, with its mode and window; a
+ * request takes a reference to the one published when it starts and counts
+ * into it alone, however long it stays in flight (a page fault in
+ * copy_from_user(), preemption). Outside a run it gets -EAGAIN.
  */
-static struct {
-	atomic_t active;	/* a run is in progress */
-	unsigned int mode;	/* its mode: index in df_modes */
-	unsigned int delay_ns;	/* its window, as the run's amplifier */
+struct df_user_run {
+	struct kref ref;
+	unsigned int mode;	/* index in df_modes */
+	unsigned int delay_ns;	/* the run's window */
 	struct df_counts c;
-} df_user;
+	struct rcu_head rcu;
+};
+
+static struct df_user_run __rcu *df_user_cur;
+static DEFINE_SPINLOCK(df_user_lock);	/* publishes df_user_cur */
+
+static void df_user_release(struct kref *ref)
+{
+	kfree_rcu(container_of(ref, struct df_user_run, ref), rcu);
+}
 
 struct df_state {
 	struct df_req req;	/* the kthreads' "user memory" */
 	struct df_counts k;	/* the kthreads' requests */
-	long user_base[4];	/* df_user.c at the start of the run */
+	struct df_user_run *user;	/* this run's user requests */
 	atomic_long_t flips;
 };
 
@@ -266,18 +280,21 @@ static ssize_t df_request_write(struct file *file, const char __user *buf,
 				size_t count, loff_t *ppos)
 {
 	struct df_src src = { .user = (const struct df_req __user *)buf };
-	unsigned int mode, delay;
+	struct df_user_run *u;
 	int ret;
 
 	if (count != sizeof(struct df_req))
 		return -EINVAL;
-	/* Pairs with atomic_set_release() in df_setup(): mode, delay set. */
-	if (!atomic_read_acquire(&df_user.active))
+	rcu_read_lock();
+	u = rcu_dereference(df_user_cur);
+	if (u && !kref_get_unless_zero(&u->ref))
+		u = NULL;
+	rcu_read_unlock();
+	if (!u)
 		return -EAGAIN;
-	mode = READ_ONCE(df_user.mode);
-	delay = READ_ONCE(df_user.delay_ns);
-	ret = df_mode_ops[mode].handle(&src, &df_user.c, df_user_window,
-				       &delay);
+	ret = df_mode_ops[u->mode].handle(&src, &u->c, df_user_window,
+					  &u->delay_ns);
+	kref_put(&u->ref, df_user_release);
 	return ret ? ret : count;
 }
 
@@ -313,31 +330,31 @@ static bool df_read(struct racelab_run *run, struct racelab_thread *t)
 	return true;
 }
 
-static long df_user_count(atomic_long_t *v)
-{
-	return atomic_long_read(v);
-}
-
 static int df_setup(struct racelab_run *run)
 {
 	struct df_state *s = kzalloc(sizeof(*s), GFP_KERNEL);
+	struct df_user_run *u = kzalloc(sizeof(*u), GFP_KERNEL);
 	unsigned int i, arg = 0;
 
-	if (!s)
+	if (!s || !u) {
+		kfree(s);
+		kfree(u);
 		return -ENOMEM;
+	}
 	s->req.len = DF_SMALL;
 	for (i = 0; i < DF_MAX; i++)
 		s->req.payload[i] = i;
-	s->user_base[0] = df_user_count(&df_user.c.requests);
-	s->user_base[1] = df_user_count(&df_user.c.rejected);
-	s->user_base[2] = df_user_count(&df_user.c.refused);
-	s->user_base[3] = df_user_count(&df_user.c.unvalidated);
+	kref_init(&u->ref);		/* the run's own reference */
+	u->mode = run->mode - df_modes;
 	if (racelab_mode_amp(run->mode, &run->cfg, &arg) == RACELAB_AMP_DELAY)
-		WRITE_ONCE(df_user.delay_ns, arg);
-	else
-		WRITE_ONCE(df_user.delay_ns, 0);
-	WRITE_ONCE(df_user.mode, run->mode - df_modes);
-	atomic_set_release(&df_user.active, 1);
+		u->delay_ns = arg;
+	s->user = u;
+	kref_get(&u->ref);		/* and the published one */
+	spin_lock(&df_user_lock);
+	u = rcu_replace_pointer(df_user_cur, u, lockdep_is_held(&df_user_lock));
+	spin_unlock(&df_user_lock);
+	if (u)		/* never: one run of a scenario at a time */
+		kref_put(&u->ref, df_user_release);
 	run->priv = s;
 	return 0;
 }
@@ -345,10 +362,9 @@ static int df_setup(struct racelab_run *run)
 static void df_verdict(struct racelab_run *run, struct racelab_result *res)
 {
 	struct df_state *s = run->priv;
-	long ureq = df_user_count(&df_user.c.requests) - s->user_base[0];
-	long urej = df_user_count(&df_user.c.rejected) - s->user_base[1];
-	long uref = df_user_count(&df_user.c.refused) - s->user_base[2];
-	long ubad = df_user_count(&df_user.c.unvalidated) - s->user_base[3];
+	struct df_counts *uc = &s->user->c;
+	long ureq = atomic_long_read(&uc->requests);
+	long ubad = atomic_long_read(&uc->unvalidated);
 	long kreq = atomic_long_read(&s->k.requests);
 	long kbad = atomic_long_read(&s->k.unvalidated);
 
@@ -358,14 +374,31 @@ static void df_verdict(struct racelab_run *run, struct racelab_result *res)
 	snprintf(res->extra, sizeof(res->extra),
 		 "requests=%ld unvalidated=%ld rejected=%ld refused=%ld user_requests=%ld user_unvalidated=%ld user_rejected=%ld user_refused=%ld flips=%ld",
 		 kreq, kbad, atomic_long_read(&s->k.rejected),
-		 atomic_long_read(&s->k.refused), ureq, ubad, urej, uref,
+		 atomic_long_read(&s->k.refused), ureq, ubad,
+		 atomic_long_read(&uc->rejected), atomic_long_read(&uc->refused),
 		 atomic_long_read(&s->flips));
 }
 
 static void df_teardown(struct racelab_run *run)
 {
-	atomic_set(&df_user.active, 0);
-	kfree(run->priv);
+	struct df_state *s = run->priv;
+	struct df_user_run *u;
+
+	if (!s)
+		return;
+	spin_lock(&df_user_lock);
+	u = rcu_dereference_protected(df_user_cur,
+				      lockdep_is_held(&df_user_lock));
+	if (u == s->user)
+		RCU_INIT_POINTER(df_user_cur, NULL);
+	else
+		u = NULL;
+	spin_unlock(&df_user_lock);
+	if (u)		/* the published reference */
+		kref_put(&u->ref, df_user_release);
+	/* Requests still in flight hold theirs: the last one frees it. */
+	kref_put(&s->user->ref, df_user_release);
+	kfree(s);
 	run->priv = NULL;
 }
 

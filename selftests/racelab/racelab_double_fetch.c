@@ -58,7 +58,10 @@ static void *df_flipper(void *arg)
 	return NULL;
 }
 
-/* Submit until the run is over: the request file says -EAGAIN then. */
+/*
+ * Submit until the run is over: the request file says -EAGAIN then, and
+ * the run file idle. The run was started before: idle means it ended.
+ */
 static void df_submit(struct df_drive *d)
 {
 	double end = rl_now_ms() + RUN_TIMEOUT_MS;
@@ -71,9 +74,10 @@ static void df_submit(struct df_drive *d)
 		} else if (errno == EINVAL) {
 			d->refused++;	/* len 4096 seen by the check */
 		} else if (errno == EAGAIN) {
-			if (d->submitted + d->refused && rl_is_idle(DF_SCN) == 1)
+			if (rl_is_idle(DF_SCN) == 1)
 				return;	/* the run ended */
-			d->eagain++;	/* not started yet */
+			d->eagain++;	/* set up, not published yet */
+			usleep(1000);
 		} else {
 			d->other++;
 			return;

@@ -31,7 +31,7 @@
 
 #define RACY_DEADLINE_MS	60000	/* a racy mode may take this long to race */
 #define RUN_TIMEOUT_MS		120000	/* a run of at most a few s ends by then */
-#define KNOB_VAL_LEN		256
+#define KNOB_VAL_LEN		512
 #define MAX_CPUS		256
 #define NOBODY			65534
 
