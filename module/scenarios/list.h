@@ -17,5 +17,6 @@ RACELAB_SCENARIO(ordering);
 RACELAB_SCENARIO(aba);
 RACELAB_SCENARIO(bitfield);
 RACELAB_SCENARIO(running_max);
+RACELAB_SCENARIO(prio_inversion);
 RACELAB_SCENARIO(false_sharing);
 RACELAB_SCENARIO(lockdep);
