@@ -29,12 +29,12 @@
  * high's wait, excess_ns what the wait exceeded the hold by (about
  * medium's spin when inverted).
  *
- * RT throttling and the lockup detectors: every busy loop does 1 us steps,
+ * RT throttling and the lockup detectors: every busy loop does 10 us steps,
  * calls cond_resched() and checks racelab_should_stop() between them; each
  * thread is SCHED_FIFO only inside its step (it goes back to SCHED_NORMAL
- * before returning), and low sleeps after each round for as long as the
- * round kept the CPU: the three use half of it at most, far below the
- * 95% sched_rt_runtime_us allows.
+ * before returning), and low sleeps after each round for half as long as
+ * the round kept the CPU: the three use 2/3 of it at most, below the 95%
+ * sched_rt_runtime_us allows.
  *
  * No detector sees this: there is no data race (KCSAN), no lock-order or
  * context problem (lockdep), no memory error (KASAN).
@@ -53,9 +53,9 @@
 
 #define PRIO_HOLD_NS	(100 * NSEC_PER_USEC)	/* low's own work, locked */
 #define PRIO_SPIN_NS	(200 * NSEC_PER_USEC)	/* medium's spin */
-#define PRIO_STEP_NS	1000			/* one busy step */
-#define PRIO_POLL_US	20	/* rt-trylock: sleep between two tries */
-#define PRIO_GAP_MIN_US	100	/* low's sleep after a round, at least */
+#define PRIO_STEP_NS	(10 * NSEC_PER_USEC)	/* one busy step */
+#define PRIO_POLL_US	100	/* rt-trylock: sleep between two tries */
+#define PRIO_GAP_MIN_US	50	/* low's sleep after a round, at least */
 #define PRIO_GAP_MAX_US	5000	/* and at most */
 #define PRIO_WAIT_MS	2	/* a sleep re-checks the run's end this often */
 
@@ -109,8 +109,8 @@ static void prio_become(enum prio_role role)
 }
 
 /*
- * @ns of the caller's own work, in 1 us busy steps: a step stretched by a
- * preemption counts 2 us at most, the time between steps not at all.
+ * @ns of the caller's own work, in 10 us busy steps: a step stretched by a
+ * preemption counts 20 us at most, the time between steps not at all.
  */
 static void prio_busy(struct racelab_run *run, u64 ns)
 {
@@ -271,8 +271,8 @@ static bool prio_low(struct racelab_run *run, struct prio_state *s)
 	if (!ok)
 		return false;
 	prio_count(run, s);
-	/* Off the CPU as long as the round held it: FIFO stays below half. */
-	busy_us = clamp_t(u64, busy_us, PRIO_GAP_MIN_US, PRIO_GAP_MAX_US);
+	/* Off the CPU half as long as the round held it: FIFO below 2/3. */
+	busy_us = clamp_t(u64, busy_us / 2, PRIO_GAP_MIN_US, PRIO_GAP_MAX_US);
 	usleep_range(busy_us, busy_us + PRIO_GAP_MIN_US);
 	return true;
 }
