@@ -960,11 +960,22 @@ static void race_cases_init(void)
 		return;
 	for (i = 0; (slot = racelab_slot_at(i)); i++)
 		for (plan = slot->scn->plans; plan && plan->amplifier; plan++)
-			for (m = 0; m < slot->scn->nr_modes; m++)
+			for (m = 0; m < slot->scn->nr_modes; m++) {
+				const struct racelab_mode *mode = &slot->scn->modes[m];
+
+				if (!mode_runs_free(mode))
+					continue;
 				for (n = next_threads(0); n; n = next_threads(n))
-					if (mode_runs_free(&slot->scn->modes[m]))
-						race_cases_add(slot, plan,
-							       &slot->scn->modes[m], n);
+					race_cases_add(slot, plan, mode, n);
+				/*
+				 * A scenario that needs more threads than
+				 * there are CPUs (three on one CPU) runs at
+				 * its minimum too.
+				 */
+				race_cases_add(slot, plan, mode,
+					       max3(2U, racelab_min_threads(slot->scn),
+						    mode->min_threads));
+			}
 }
 
 static const void *race_gen(const void *prev, char *desc, bool fixed)
@@ -1532,6 +1543,7 @@ static void kcsan_expectation(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, slot);
 	cfg = test_cfg(test, slot, "mode", mode->name, "duration_ms", "300",
 		       "amplifier", slot->scn->detect_amplifier ?: "delay:1000",
+		       "threads", uint_str(test, scn_threads(slot->scn, 2)),
 		       NULL);
 	if (racelab_cfg_validate(slot->scn, cfg, &why))
 		kunit_skip(test, "%s", why);

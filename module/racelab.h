@@ -114,6 +114,8 @@ struct racelab_expect {
 /* Scenario flags. */
 #define RACELAB_SCN_PIN		BIT(0)	/* pin thread i to online CPU i by default */
 #define RACELAB_SCN_NO_AMP	BIT(1)	/* takes no amplifier: its window is fixed */
+/* Every thread on one CPU: the first of cpus, or the first online one. */
+#define RACELAB_SCN_ONE_CPU	BIT(2)
 
 struct racelab_cfg;
 struct racelab_run;

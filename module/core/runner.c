@@ -223,7 +223,9 @@ static void racelab_format(const struct racelab_run *run,
 	n = run->amp_auto ? scnprintf(res->amp, sizeof(res->amp), "auto:") : 0;
 	racelab_cfg_show(run->scn, cfg, "amplifier", res->amp + n,
 			 sizeof(res->amp) - n);
-	if (!cfg->pinned && (run->scn->flags & RACELAB_SCN_PIN))
+	if (!cfg->pinned && (run->scn->flags & RACELAB_SCN_ONE_CPU))
+		scnprintf(cpus, sizeof(cpus), "%d", run->thr[0].cpu);
+	else if (!cfg->pinned && (run->scn->flags & RACELAB_SCN_PIN))
 		scnprintf(cpus, sizeof(cpus), "%*pbl",
 			  cpumask_pr_args(cpu_online_mask));
 	else
@@ -391,7 +393,10 @@ int racelab_execute(struct racelab_slot *slot, const struct racelab_cfg *cfg,
 
 		t->run = run;
 		t->id = i;
-		if (cfg->pinned)
+		if (scn->flags & RACELAB_SCN_ONE_CPU)
+			t->cpu = cpumask_first(cfg->pinned ? &cfg->cpus :
+					       cpu_online_mask);
+		else if (cfg->pinned)
 			t->cpu = racelab_nth_cpu(&cfg->cpus, i);
 		else if (scn->flags & RACELAB_SCN_PIN)
 			t->cpu = racelab_nth_cpu(cpu_online_mask, i);
