@@ -50,6 +50,8 @@
  */
 #include <linux/atomic.h>
 #include <linux/completion.h>
+#include <linux/cpu.h>
+#include <linux/cpumask.h>
 #include <linux/delay.h>
 #include <linux/jiffies.h>
 #include <linux/ktime.h>
@@ -273,6 +275,25 @@ static void td_wait_callback(struct td_state *s, struct td_obj *o, bool timer)
 	}
 }
 
+/*
+ * First arm the timer on another CPU than the owner's, where there is one:
+ * a timer on the owner's own CPU runs whole in the interrupt that stops
+ * the owner, which never sees it mid-way. Its re-arms stay there, or move
+ * to the CPU of the work that re-arms it.
+ */
+static void td_arm(struct td_obj *o)
+{
+	unsigned int cpu;
+
+	cpus_read_lock();
+	cpu = cpumask_next(raw_smp_processor_id(), cpu_online_mask);
+	if (cpu >= nr_cpu_ids)
+		cpu = cpumask_first(cpu_online_mask);
+	o->timer.expires = jiffies + 1;
+	add_timer_on(&o->timer, cpu);
+	cpus_read_unlock();
+}
+
 static bool td_step(struct racelab_run *run, struct racelab_thread *t)
 {
 	const struct td_ops *ops = run->mode->ops;
@@ -291,7 +312,7 @@ static bool td_step(struct racelab_run *run, struct racelab_thread *t)
 	init_completion(&o->exited);
 	timer_setup(&o->timer, td_timer_fn, 0);
 	INIT_WORK(&o->work, td_work_fn);
-	mod_timer(&o->timer, jiffies + 1);
+	td_arm(o);
 
 	td_wait_callback(s, o, atomic_long_inc_return(&s->objects) & 1);
 	ops->kill(o);
@@ -321,7 +342,7 @@ static const struct racelab_mode td_modes[] = {
 	{
 		.name = "cancel-first", .kind = RACELAB_BROKEN_FIX,
 		.flags = RACELAB_MODE_ATOMIC_WINDOW,
-		.about = "cancel_work_sync(), timer_shutdown_sync(): the timer queues the work again",
+		.about = "cancel_work_sync(), timer_shutdown_sync(): the timer requeues the work",
 		.ops = &(const struct td_ops) { .kill = td_cancel_first_kill },
 		.expect[RACELAB_KASAN] = { .says = RACELAB_SILENT },
 		.expect[RACELAB_LOCKDEP] = { .says = RACELAB_SILENT },
