@@ -85,6 +85,8 @@ struct td_obj {
 	struct work_struct work;	/* owned by the workqueue till reaped */
 	struct list_head limbo;
 	unsigned long limbo_at;	/* jiffies it entered the limbo */
+	bool on_timer;		/* the owner waits for the timer, or the work */
+	u64 deadline;		/* the owner waits until then at most */
 };
 
 struct td_state {
@@ -257,25 +259,6 @@ static void td_limbo_put(struct td_state *s, struct td_obj *o)
 }
 
 /*
- * Wait for the object's timer or work to start a run: the owner tears the
- * object down right then. Bounded; a run that is over does not wait.
- */
-static void td_wait_callback(struct td_state *s, struct td_obj *o, bool timer)
-{
-	unsigned long *seen = timer ? &o->timer_seen : &o->work_seen;
-	u64 deadline = ktime_get_ns() + TD_WAIT_MS * NSEC_PER_MSEC;
-
-	while (!READ_ONCE(*seen)) {
-		if (racelab_should_stop(s->run) || ktime_get_ns() > deadline) {
-			atomic_long_inc(&s->missed);
-			return;
-		}
-		cpu_relax();
-		cond_resched();
-	}
-}
-
-/*
  * First arm the timer on another CPU than the owner's, where there is one:
  * a timer on the owner's own CPU runs whole in the interrupt that stops
  * the owner, which never sees it mid-way. Its re-arms stay there, or move
@@ -294,31 +277,55 @@ static void td_arm(struct td_obj *o)
 	cpus_read_unlock();
 }
 
-static bool td_step(struct racelab_run *run, struct racelab_thread *t)
+/* A new object, its timer armed: the thread's object until torn down. */
+static struct td_obj *td_create(struct td_state *s)
 {
-	const struct td_ops *ops = run->mode->ops;
-	struct td_state *s = run->priv;
-	struct td_obj *o;
-	unsigned int i;
+	struct td_obj *o = kzalloc(sizeof(*o), GFP_KERNEL);
 
-	/* Outside the race: free what is old enough, or the limbo is full. */
-	for (i = 0; i < TD_REAP_BATCH && (o = td_limbo_pop(s, false)); i++)
-		td_reap_one(s, o);
-
-	o = kzalloc(sizeof(*o), GFP_KERNEL);
 	if (!o)
-		return false;
+		return NULL;
 	o->magic = TD_ALIVE;
+	o->on_timer = atomic_long_inc_return(&s->objects) & 1;
+	o->deadline = ktime_get_ns() + TD_WAIT_MS * NSEC_PER_MSEC;
 	init_completion(&o->exited);
 	timer_setup(&o->timer, td_timer_fn, 0);
 	INIT_WORK(&o->work, td_work_fn);
 	td_arm(o);
+	return o;
+}
 
-	td_wait_callback(s, o, atomic_long_inc_return(&s->objects) & 1);
+/*
+ * One step of the thread's object: create it; or look whether the callback
+ * the owner waits for has started (each step looks once: a step stays
+ * short, the runner's loop is the spin); or tear it down, right as the
+ * callback runs, or after TD_WAIT_MS without one.
+ */
+static bool td_step(struct racelab_run *run, struct racelab_thread *t)
+{
+	const struct td_ops *ops = run->mode->ops;
+	struct td_state *s = run->priv;
+	struct td_obj *o = t->priv;
+	unsigned int i;
+
+	if (!o) {
+		/* Outside the race: free the aged, or the oldest if full. */
+		for (i = 0; i < TD_REAP_BATCH && (o = td_limbo_pop(s, false)); i++)
+			td_reap_one(s, o);
+		t->priv = td_create(s);
+		return t->priv;
+	}
+	if (!READ_ONCE(*(o->on_timer ? &o->timer_seen : &o->work_seen))) {
+		if (ktime_get_ns() < o->deadline) {
+			cpu_relax();
+			return true;
+		}
+		atomic_long_inc(&s->missed);
+	}
 	ops->kill(o);
 	/* "kfree(o)": poisoned, and kept until its callbacks are dead. */
 	td_poison(o);
 	td_limbo_put(s, o);
+	t->priv = NULL;
 	return true;
 }
 
@@ -420,9 +427,19 @@ static void td_teardown(struct racelab_run *run)
 {
 	struct td_state *s = run->priv;
 	struct td_obj *o;
+	unsigned int i;
 
 	if (!s)
 		return;
+	/* Objects the threads left mid-way: alive, ended the right way. */
+	for (i = 0; i < run->cfg.threads; i++) {
+		o = run->thr[i].priv;
+		if (!o)
+			continue;
+		td_shutdown_sync_kill(o);
+		kfree(o);
+		run->thr[i].priv = NULL;
+	}
 	while ((o = td_limbo_pop(s, true)))
 		td_reap_one(s, o);
 	destroy_workqueue(s->wq);
