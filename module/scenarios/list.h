@@ -21,5 +21,6 @@ RACELAB_SCENARIO(refcount);
 RACELAB_SCENARIO(double_fetch);
 RACELAB_SCENARIO(lost_wakeup);
 RACELAB_SCENARIO(prio_inversion);
+RACELAB_SCENARIO(teardown);
 RACELAB_SCENARIO(false_sharing);
 RACELAB_SCENARIO(lockdep);
