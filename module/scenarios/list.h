@@ -19,5 +19,7 @@ RACELAB_SCENARIO(bitfield);
 RACELAB_SCENARIO(running_max);
 RACELAB_SCENARIO(refcount);
 RACELAB_SCENARIO(double_fetch);
+RACELAB_SCENARIO(livelock);
+RACELAB_SCENARIO(starvation);
 RACELAB_SCENARIO(false_sharing);
 RACELAB_SCENARIO(lockdep);
