@@ -222,7 +222,7 @@ static const struct racelab_mode ll_modes[] = {
 	{
 		.name = "random-backoff", .kind = RACELAB_BROKEN_FIX,
 		.flags = RACELAB_MODE_SERIAL_WINDOW,
-		.about = "random 0-4 us back-off: probabilistic, repeats get rare, never impossible",
+		.about = "random 0-4 us back-off: probabilistic, repeats rare, not impossible",
 		.step = ll_random_backoff_step,
 	},
 	{

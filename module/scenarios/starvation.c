@@ -107,18 +107,22 @@ struct sv_ops {
  */
 static bool sv_proof(struct sv_state *s, unsigned long *g)
 {
-	/* Pairs with smp_store_release() in sv_write() and sv_refusal(). */
+	unsigned long refused;
+
+	/* Pairs with smp_store_release() in sv_write(). */
 	*g = smp_load_acquire(&s->wgen);
-	return smp_load_acquire(&s->refused) == *g &&
-	       READ_ONCE(s->wdone) != *g;
+	/* Pairs with smp_store_release() in sv_refusal(). */
+	refused = smp_load_acquire(&s->refused);
+	return refused == *g && READ_ONCE(s->wdone) != *g;
 }
 
 static void sv_refusal(struct sv_state *s, unsigned long g)
 {
 	atomic_long_inc(&s->refusals);
+	if (READ_ONCE(s->wdone) == g || READ_ONCE(s->refused) == g)
+		return;
 	/* After the failed attempt: pairs with sv_proof(). */
-	if (READ_ONCE(s->wdone) != g && READ_ONCE(s->refused) != g)
-		smp_store_release(&s->refused, g);
+	smp_store_release(&s->refused, g);
 }
 
 /* A reader got in: an overtake if wait @g was proven and still goes on. */
