@@ -113,13 +113,13 @@ static bool sv_proof(struct sv_state *s, unsigned long *g)
 	*g = smp_load_acquire(&s->wgen);
 	/* Pairs with smp_store_release() in sv_refusal(). */
 	refused = smp_load_acquire(&s->refused);
-	return refused == *g && READ_ONCE(s->wdone) != *g;
+	return refused == *g && READ_ONCE(s->wdone) < *g;
 }
 
 static void sv_refusal(struct sv_state *s, unsigned long g)
 {
 	atomic_long_inc(&s->refusals);
-	if (READ_ONCE(s->wdone) == g || READ_ONCE(s->refused) == g)
+	if (READ_ONCE(s->wdone) >= g || READ_ONCE(s->refused) == g)
 		return;
 	/* After the failed attempt: pairs with sv_proof(). */
 	smp_store_release(&s->refused, g);
@@ -130,7 +130,8 @@ static void sv_entered(struct sv_state *s, unsigned long g, bool proof,
 		       bool overlap)
 {
 	atomic_long_inc(&s->passes);
-	if (!proof || READ_ONCE(s->wdone) == g)
+	/* Not if wait @g, or a later one, has ended since. */
+	if (!proof || READ_ONCE(s->wdone) >= g)
 		return;
 	if (overlap)
 		atomic_long_inc(&s->overtakes);
