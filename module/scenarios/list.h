@@ -22,5 +22,7 @@ RACELAB_SCENARIO(double_fetch);
 RACELAB_SCENARIO(lost_wakeup);
 RACELAB_SCENARIO(prio_inversion);
 RACELAB_SCENARIO(teardown);
+RACELAB_SCENARIO(livelock);
+RACELAB_SCENARIO(starvation);
 RACELAB_SCENARIO(false_sharing);
 RACELAB_SCENARIO(lockdep);
