@@ -19,5 +19,6 @@ RACELAB_SCENARIO(bitfield);
 RACELAB_SCENARIO(running_max);
 RACELAB_SCENARIO(refcount);
 RACELAB_SCENARIO(double_fetch);
+RACELAB_SCENARIO(irq_counter);
 RACELAB_SCENARIO(false_sharing);
 RACELAB_SCENARIO(lockdep);
