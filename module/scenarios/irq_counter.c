@@ -29,11 +29,11 @@
  *   preempt-disable   looks fixed: no preemption, but interrupts still land
  *   spin-lock         looks fixed: spin_lock() with interrupts on. A
  *                     handler that spins on the lock its own interrupted
- *                     context holds deadlocks the CPU; this one only
- *                     spin_trylock()s, and a failure on the lock held by
- *                     the task it interrupted is counted as the anomaly
- *                     ("would deadlock"). Lockdep reports the lock's
- *                     inconsistent irq usage: a detector experiment
+ *                     context holds deadlocks the CPU; this one takes it
+ *                     only when that context is outside its lock section,
+ *                     and otherwise spin_trylock()s: a failure is the
+ *                     anomaly ("would deadlock"). Lockdep reports the
+ *                     lock's inconsistent irq usage: a detector experiment
  *   spin-lock-irqsave the fix: spin_lock_irqsave() in process context
  *   local-irq-save    the fix for CPU-local data: local_irq_save()
  *   this-cpu-inc      the fix: this_cpu_inc() on a per-CPU counter, one
@@ -128,13 +128,14 @@ static noinline void irqc_spin_lock_inc(struct irqc_state *s,
 {
 	long v;
 
-	spin_lock(&sl->lock);
+	/* From before it is taken to after it is released: see the handler. */
 	WRITE_ONCE(sl->owner, current);
+	spin_lock(&sl->lock);
 	v = sl->value;
 	racelab_window(t);
 	sl->value = v + 1;
-	WRITE_ONCE(sl->owner, NULL);
 	spin_unlock(&sl->lock);
+	WRITE_ONCE(sl->owner, NULL);
 }
 
 static noinline void irqc_irqsave_inc(struct irqc_state *s,
@@ -192,21 +193,30 @@ static void irqc_locked_irq(struct irqc_state *s, struct irqc_slot *sl)
 }
 
 /*
- * spin_lock() here would spin forever on the lock the interrupted task
- * holds: the CPU it needs to release it is this one. Only try.
+ * The buggy driver's handler takes the lock with spin_lock(). That spins
+ * forever when the task it interrupted holds the lock: the CPU it needs to
+ * release it is this one. Only that task and this handler, on its CPU,
+ * take this lock, and the task cannot be preempted while it holds it. So
+ * when the interrupted task is outside its lock section (owner is set
+ * from before spin_lock() to after spin_unlock()), the lock is free and
+ * spin_lock() is safe: that is the acquisition lockdep sees in a hard
+ * interrupt (a trylock it would not count: a trylock cannot deadlock).
+ * Inside it, the handler only tries; a failure is the would-deadlock.
  */
 static void irqc_trylock_irq(struct irqc_state *s, struct irqc_slot *sl)
 {
-	if (spin_trylock(&sl->lock)) {
+	/* current is the task this interrupt interrupted. */
+	if (READ_ONCE(sl->owner) != current) {
+		irqc_locked_irq(s, sl);
+		return;
+	}
+	if (spin_trylock(&sl->lock)) {	/* before its spin_lock(), or after */
 		sl->value++;
 		spin_unlock(&sl->lock);
 		return;
 	}
-	/* current is the task this interrupt interrupted. */
-	if (READ_ONCE(sl->owner) == current) {
-		WRITE_ONCE(sl->would_deadlock, sl->would_deadlock + 1);
-		racelab_anomaly(sl->run);
-	}
+	WRITE_ONCE(sl->would_deadlock, sl->would_deadlock + 1);
+	racelab_anomaly(sl->run);
 }
 
 static void irqc_percpu_irq(struct irqc_state *s, struct irqc_slot *sl)
