@@ -87,6 +87,7 @@ struct irqc_ops {
 		    struct racelab_thread *t);
 	void (*irq)(struct irqc_state *s, struct irqc_slot *sl);
 	bool percpu;			/* counts in s->pcpu, not sl->value */
+	bool until_held;		/* a step waits for one would-deadlock */
 };
 
 /*
@@ -247,26 +248,30 @@ static void irqc_inc(const struct irqc_ops *ops, struct irqc_state *s,
  * A step: one increment with the timer idle (so that lockdep sees the
  * lock taken with interrupts on before the handler takes it), then
  * increments while the timer fires, until it fired IRQC_FIRES times and
- * its handler could add at least once (or IRQC_MAX_FIRES times).
+ * its handler could add at least once (and, for spin-lock, found its
+ * interrupted task holding the lock once), or fired IRQC_MAX_FIRES times.
  */
 static bool irqc_step(struct racelab_run *run, struct racelab_thread *t)
 {
 	const struct irqc_ops *ops = run->mode->ops;
 	struct irqc_state *s = run->priv;
 	struct irqc_slot *sl = &s->slot[t->id];
-	unsigned long fired0, added0, fired, added;
+	unsigned long fired0, added0, held0, fired, added, held;
 	unsigned int i;
 
 	migrate_disable();
 	irqc_inc(ops, s, sl, t);
+	held0 = READ_ONCE(sl->would_deadlock);
 	fired0 = READ_ONCE(sl->irq);
-	added0 = fired0 - READ_ONCE(sl->would_deadlock);
+	added0 = fired0 - held0;
 	hrtimer_start(&sl->timer, s->period, HRTIMER_MODE_REL_PINNED_HARD);
 	for (i = 1; !racelab_should_stop(run); i++) {
 		irqc_inc(ops, s, sl, t);
+		held = READ_ONCE(sl->would_deadlock);
 		fired = READ_ONCE(sl->irq);
-		added = fired - READ_ONCE(sl->would_deadlock);
-		if ((fired - fired0 >= IRQC_FIRES && added != added0) ||
+		added = fired - held;
+		if ((fired - fired0 >= IRQC_FIRES && added != added0 &&
+		     (!ops->until_held || held != held0)) ||
 		    fired - fired0 >= IRQC_MAX_FIRES)
 			break;
 		if (!(i & 63))
@@ -327,6 +332,8 @@ static const struct racelab_mode irqc_modes[] = {
 		.about = "spin_lock() with interrupts on: the handler would deadlock",
 		.ops = &(const struct irqc_ops) {
 			.inc = irqc_spin_lock_inc, .irq = irqc_trylock_irq,
+			/* Its experiment is one step: let it show both. */
+			.until_held = true,
 		},
 		/* Held across most of an increment: the interrupt finds it held. */
 		.auto_amp = RACELAB_AMP_DELAY, .auto_arg = 1000,
