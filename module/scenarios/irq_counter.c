@@ -71,6 +71,7 @@ struct irqc_slot {
 	long value;			/* the counter: thread and timer add 1 */
 	unsigned long proc;		/* thread's increments: only it writes */
 	unsigned long irq;		/* handler runs: only the handler writes */
+	unsigned long added;		/* runs that could add: the handler's */
 	unsigned long would_deadlock;	/* spin-lock: trylock on our own holder */
 } ____cacheline_aligned_in_smp;
 
@@ -85,7 +86,7 @@ struct irqc_state {
 struct irqc_ops {
 	void (*inc)(struct irqc_state *s, struct irqc_slot *sl,
 		    struct racelab_thread *t);
-	void (*irq)(struct irqc_state *s, struct irqc_slot *sl);
+	bool (*irq)(struct irqc_state *s, struct irqc_slot *sl);
 	bool percpu;			/* counts in s->pcpu, not sl->value */
 	bool until_held;		/* a step waits for one would-deadlock */
 };
@@ -180,17 +181,22 @@ static noinline void irqc_this_cpu_inc(struct irqc_state *s,
 	this_cpu_inc(*s->pcpu);
 }
 
-/* The handlers' sides: nothing interrupts a hard interrupt handler. */
-static void irqc_plain_irq(struct irqc_state *s, struct irqc_slot *sl)
+/*
+ * The handlers' sides, which return whether they could add. Nothing
+ * interrupts a hard interrupt handler.
+ */
+static bool irqc_plain_irq(struct irqc_state *s, struct irqc_slot *sl)
 {
 	sl->value++;
+	return true;
 }
 
-static void irqc_locked_irq(struct irqc_state *s, struct irqc_slot *sl)
+static bool irqc_locked_irq(struct irqc_state *s, struct irqc_slot *sl)
 {
 	spin_lock(&sl->lock);
 	sl->value++;
 	spin_unlock(&sl->lock);
+	return true;
 }
 
 /*
@@ -204,25 +210,25 @@ static void irqc_locked_irq(struct irqc_state *s, struct irqc_slot *sl)
  * interrupt (a trylock it would not count: a trylock cannot deadlock).
  * Inside it, the handler only tries; a failure is the would-deadlock.
  */
-static void irqc_trylock_irq(struct irqc_state *s, struct irqc_slot *sl)
+static bool irqc_trylock_irq(struct irqc_state *s, struct irqc_slot *sl)
 {
 	/* current is the task this interrupt interrupted. */
-	if (READ_ONCE(sl->owner) != current) {
-		irqc_locked_irq(s, sl);
-		return;
-	}
+	if (READ_ONCE(sl->owner) != current)
+		return irqc_locked_irq(s, sl);
 	if (spin_trylock(&sl->lock)) {	/* before its spin_lock(), or after */
 		sl->value++;
 		spin_unlock(&sl->lock);
-		return;
+		return true;
 	}
 	WRITE_ONCE(sl->would_deadlock, sl->would_deadlock + 1);
 	racelab_anomaly(sl->run);
+	return false;
 }
 
-static void irqc_percpu_irq(struct irqc_state *s, struct irqc_slot *sl)
+static bool irqc_percpu_irq(struct irqc_state *s, struct irqc_slot *sl)
 {
 	this_cpu_inc(*s->pcpu);
+	return true;
 }
 
 static enum hrtimer_restart irqc_timer_fn(struct hrtimer *timer)
@@ -230,7 +236,8 @@ static enum hrtimer_restart irqc_timer_fn(struct hrtimer *timer)
 	struct irqc_slot *sl = container_of(timer, struct irqc_slot, timer);
 	const struct irqc_ops *ops = sl->run->mode->ops;
 
-	ops->irq(sl->s, sl);
+	if (ops->irq(sl->s, sl))
+		WRITE_ONCE(sl->added, sl->added + 1);
 	/* A run, counted whether or not it could add: the handler's own. */
 	WRITE_ONCE(sl->irq, sl->irq + 1);
 	hrtimer_forward_now(timer, sl->s->period);
@@ -256,23 +263,24 @@ static bool irqc_step(struct racelab_run *run, struct racelab_thread *t)
 	const struct irqc_ops *ops = run->mode->ops;
 	struct irqc_state *s = run->priv;
 	struct irqc_slot *sl = &s->slot[t->id];
-	unsigned long fired0, added0, held0, fired, added, held;
+	unsigned long fired0, added0, held0;
+	unsigned long fired;
 	unsigned int i;
 
 	migrate_disable();
 	irqc_inc(ops, s, sl, t);
-	held0 = READ_ONCE(sl->would_deadlock);
+	/* Each only grows: a read that misses a run sees it next time. */
 	fired0 = READ_ONCE(sl->irq);
-	added0 = fired0 - held0;
+	added0 = READ_ONCE(sl->added);
+	held0 = READ_ONCE(sl->would_deadlock);
 	hrtimer_start(&sl->timer, s->period, HRTIMER_MODE_REL_PINNED_HARD);
 	for (i = 1; !racelab_should_stop(run); i++) {
 		irqc_inc(ops, s, sl, t);
-		held = READ_ONCE(sl->would_deadlock);
-		fired = READ_ONCE(sl->irq);
-		added = fired - held;
-		if ((fired - fired0 >= IRQC_FIRES && added != added0 &&
-		     (!ops->until_held || held != held0)) ||
-		    fired - fired0 >= IRQC_MAX_FIRES)
+		fired = READ_ONCE(sl->irq) - fired0;
+		if ((fired >= IRQC_FIRES && READ_ONCE(sl->added) != added0 &&
+		     (!ops->until_held ||
+		      READ_ONCE(sl->would_deadlock) != held0)) ||
+		    fired >= IRQC_MAX_FIRES)
 			break;
 		if (!(i & 63))
 			cond_resched();
