@@ -24,5 +24,6 @@ RACELAB_SCENARIO(prio_inversion);
 RACELAB_SCENARIO(teardown);
 RACELAB_SCENARIO(livelock);
 RACELAB_SCENARIO(starvation);
+RACELAB_SCENARIO(irq_counter);
 RACELAB_SCENARIO(false_sharing);
 RACELAB_SCENARIO(lockdep);
