@@ -19,7 +19,6 @@ RACELAB_SCENARIO(bitfield);
 RACELAB_SCENARIO(running_max);
 RACELAB_SCENARIO(refcount);
 RACELAB_SCENARIO(double_fetch);
-RACELAB_SCENARIO(lost_wakeup);
 RACELAB_SCENARIO(prio_inversion);
 RACELAB_SCENARIO(teardown);
 RACELAB_SCENARIO(livelock);
