@@ -86,13 +86,13 @@ struct sv_state {
 
 /*
  * One mode's lock. Lock modes give the read side (a blocking entry, a
- * chained trylock, an unlock) and the write side (false: given up, the run
+ * chained trylock that records its refusal of wait @g, an unlock) and the write side (false: given up, the run
  * is over); modes without a read-side lock give a whole write instead.
  */
 struct sv_ops {
 	bool (*rlock)(struct sv_state *s, struct racelab_run *run,
 		      unsigned long g);
-	bool (*rtrylock)(struct sv_state *s);
+	bool (*rtrylock)(struct sv_state *s, unsigned long g);
 	void (*runlock)(struct sv_state *s);
 	bool (*wlock)(struct sv_state *s, struct racelab_run *run);
 	void (*wunlock)(struct sv_state *s);
@@ -116,13 +116,15 @@ static bool sv_proof(struct sv_state *s, unsigned long *g)
 	return refused == *g && READ_ONCE(s->wdone) < *g;
 }
 
-static void sv_refusal(struct sv_state *s, unsigned long g)
+/* A refused attempt on wait @g; returns the attempt's result, false. */
+static bool sv_refusal(struct sv_state *s, unsigned long g)
 {
 	atomic_long_inc(&s->refusals);
 	if (READ_ONCE(s->wdone) >= g || READ_ONCE(s->refused) == g)
-		return;
+		return false;
 	/* After the failed attempt: pairs with sv_proof(). */
 	smp_store_release(&s->refused, g);
+	return false;
 }
 
 /* A reader got in: an overtake if wait @g was proven and still goes on. */
@@ -194,9 +196,11 @@ static bool sv_rp_rlock(struct sv_state *s, struct racelab_run *run,
 	return true;
 }
 
-static bool sv_rp_rtrylock(struct sv_state *s)
+static bool sv_rp_rtrylock(struct sv_state *s, unsigned long g)
 {
-	return !sv_rp_tryread(s, SV_WRITER);
+	if (sv_rp_tryread(s, SV_WRITER))
+		return sv_refusal(s, g);
+	return true;
 }
 
 static void sv_rp_runlock(struct sv_state *s)
@@ -275,9 +279,11 @@ static bool sv_rwsem_rlock(struct sv_state *s, struct racelab_run *run,
 	return true;
 }
 
-static bool sv_rwsem_rtrylock(struct sv_state *s)
+static bool sv_rwsem_rtrylock(struct sv_state *s, unsigned long g)
 {
-	return down_read_trylock(&s->rwsem);
+	if (!down_read_trylock(&s->rwsem))
+		return sv_refusal(s, g);
+	return true;
 }
 
 static void sv_rwsem_runlock(struct sv_state *s)
@@ -298,22 +304,33 @@ static void sv_rwsem_wunlock(struct sv_state *s)
 
 static bool sv_rwlock_rlock(struct sv_state *s, struct racelab_run *run,
 			    unsigned long g)
+	__acquires(&s->rwlock)
 {
 	read_lock(&s->rwlock);
 	return true;
 }
 
-static bool sv_rwlock_rtrylock(struct sv_state *s)
+/*
+ * The trylocks return with the lock held on success, for the ops' unlock
+ * to drop: sparse cannot follow a conditional hand-over through a
+ * function pointer, so the success path tells it so with __release().
+ */
+static bool sv_rwlock_rtrylock(struct sv_state *s, unsigned long g)
 {
-	return read_trylock(&s->rwlock);
+	if (!read_trylock(&s->rwlock))
+		return sv_refusal(s, g);
+	__release(&s->rwlock);
+	return true;
 }
 
 static void sv_rwlock_runlock(struct sv_state *s)
+	__releases(&s->rwlock)
 {
 	read_unlock(&s->rwlock);
 }
 
 static bool sv_rwlock_wlock(struct sv_state *s, struct racelab_run *run)
+	__acquires(&s->rwlock)
 {
 	write_lock(&s->rwlock);
 	return true;
@@ -329,8 +346,10 @@ static noinline bool sv_rwlock_poll_wlock(struct sv_state *s,
 	unsigned int spins = 0;
 
 	for (;;) {
-		if (write_trylock(&s->rwlock))
+		if (write_trylock(&s->rwlock)) {
+			__release(&s->rwlock);
 			return true;
+		}
 		sv_refusal(s, s->wgen);
 		if (sv_give_up(run, &spins))
 			return false;
@@ -338,6 +357,7 @@ static noinline bool sv_rwlock_poll_wlock(struct sv_state *s,
 }
 
 static void sv_rwlock_wunlock(struct sv_state *s)
+	__releases(&s->rwlock)
 {
 	write_unlock(&s->rwlock);
 }
@@ -430,10 +450,8 @@ static bool sv_read(struct racelab_run *run, struct racelab_thread *t)
 		if (i == SV_CHAIN || racelab_should_stop(run))
 			break;
 		proof = sv_proof(s, &g);
-		if (!ops->rtrylock(s)) {
-			sv_refusal(s, g);
+		if (!ops->rtrylock(s, g))
 			break;
-		}
 		ops->runlock(s);	/* the previous pass's hold */
 		sv_entered(s, g, proof, true);
 	}
