@@ -18,6 +18,7 @@ RACELAB_SCENARIO(aba);
 RACELAB_SCENARIO(bitfield);
 RACELAB_SCENARIO(running_max);
 RACELAB_SCENARIO(refcount);
+RACELAB_SCENARIO(lost_wakeup);
 RACELAB_SCENARIO(double_fetch);
 RACELAB_SCENARIO(prio_inversion);
 RACELAB_SCENARIO(teardown);

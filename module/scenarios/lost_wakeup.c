@@ -38,13 +38,16 @@
  * fully ordered per-waiter clock: the waiter once queued with its state
  * set (before any re-check) and again when its sleep ends (still queued),
  * the waker once its wake-up is done (or skipped). A sleep that timed out
+ * while no wake-up found the waiter asleep (its wait entry records one)
  * counts as a lost wakeup if the waker's wake-up for that event was done
  * before the waiter's first tick, or was skipped (the queue looked empty)
  * before its second. A host that stalls the waker past the timeout makes
- * timeouts, never these. With a re-check after the first tick, the first
- * case would have seen the event;
- * with a barrier on each side (wq_has_sleeper()), the second is the SB
- * outcome that the barriers forbid: a fixed mode never counts one.
+ * timeouts, never these; so does one that stalls a woken waiter past it,
+ * or a wake-up left over from the round before, which takes the entry
+ * off the queue early. With a re-check after the first tick, the first
+ * case would have seen the event; with a barrier on each side
+ * (wq_has_sleeper()), the second is the SB outcome that the barriers
+ * forbid: a fixed mode never counts one.
  */
 #include <linux/atomic.h>
 #include <linux/jiffies.h>
@@ -97,9 +100,52 @@ struct lw_state {
 struct lw_sleep {
 	bool slept;
 	bool timed_out;
+	bool woken;		/* a wake-up found it asleep */
 	long tick;
 	long end;
 };
+
+/*
+ * A waiter's wait queue entry that remembers whether a wake-up found the
+ * waiter asleep. A wake-up that finds it running (the racy mode's loss)
+ * does nothing and leaves no mark; one that arrives late, after the
+ * timeout, or is left over from the round before, does, and such a sleep
+ * is never judged a lost wake-up.
+ */
+struct lw_wait {
+	struct wait_queue_entry entry;
+	bool woken;
+};
+
+static int lw_wake_fn(struct wait_queue_entry *entry, unsigned int mode,
+		      int sync, void *key)
+{
+	struct lw_wait *lw = container_of(entry, struct lw_wait, entry);
+	int ret = default_wake_function(entry, mode, sync, key);
+
+	if (ret) {
+		/* Before the entry leaves: finish_wait() then sees it. */
+		lw->woken = true;
+		list_del_init_careful(&entry->entry);
+	}
+	return ret;
+}
+
+static void lw_init_wait(struct lw_wait *lw)
+{
+	init_waitqueue_func_entry(&lw->entry, lw_wake_fn);
+	lw->entry.private = current;
+	INIT_LIST_HEAD(&lw->entry.entry);
+	lw->woken = false;
+}
+
+/* Leave the queue; then the mark is stable (see lw_wake_fn()). */
+static void lw_finish_wait(struct lw_slot *w, struct lw_wait *lw,
+			   struct lw_sleep *r)
+{
+	finish_wait(&w->wq, &lw->entry);
+	r->woken = lw->woken;
+}
 
 static struct lw_state *lw_of(struct racelab_run *run)
 {
@@ -130,10 +176,11 @@ static void lw_sleep(struct lw_slot *w, struct lw_sleep *r)
 static noinline bool lw_racy_wait(struct lw_slot *w, struct racelab_thread *t,
 				  unsigned long n, struct lw_sleep *r)
 {
-	DEFINE_WAIT(wait);
+	struct lw_wait wait;
 	bool done;
 
-	add_wait_queue(&w->wq, &wait);
+	lw_init_wait(&wait);
+	add_wait_queue(&w->wq, &wait.entry);
 	done = w->posted >= n;
 	if (!done) {
 		racelab_window(t);
@@ -141,7 +188,7 @@ static noinline bool lw_racy_wait(struct lw_slot *w, struct racelab_thread *t,
 		r->tick = lw_tick(w);
 		lw_sleep(w, r);
 	}
-	finish_wait(&w->wq, &wait);
+	lw_finish_wait(w, &wait, r);
 	return done;
 }
 
@@ -150,18 +197,19 @@ static noinline bool lw_prepare_wait(struct lw_slot *w,
 				     struct racelab_thread *t, unsigned long n,
 				     struct lw_sleep *r)
 {
-	DEFINE_WAIT(wait);
+	struct lw_wait wait;
 	bool done;
 
 	if (READ_ONCE(w->posted) >= n)
 		return true;
 	racelab_window(t);
-	prepare_to_wait(&w->wq, &wait, TASK_UNINTERRUPTIBLE);
+	lw_init_wait(&wait);
+	prepare_to_wait(&w->wq, &wait.entry, TASK_UNINTERRUPTIBLE);
 	r->tick = lw_tick(w);
 	done = READ_ONCE(w->posted) >= n;
 	if (!done)
 		lw_sleep(w, r);
-	finish_wait(&w->wq, &wait);
+	lw_finish_wait(w, &wait, r);
 	return done;
 }
 
@@ -258,16 +306,19 @@ struct lw_ops {
 };
 
 /*
- * Judge a sleep for event @n that ended by the timeout: lost if the
- * waker's wake-up for @n was done before the waiter's tick, or skipped
- * before the sleep ended (a skip after it, once the waiter left the
- * queue, is right: the waiter's next check sees the event).
+ * Judge a sleep for event @n that ended by the timeout, no wake-up having
+ * found the waiter asleep: lost if the waker's wake-up for @n was done
+ * before the waiter's tick, or skipped before the sleep ended (a skip
+ * after it, once the waiter left the queue, is right: the waiter's next
+ * check sees the event).
  */
 static void lw_judge(struct racelab_run *run, struct lw_slot *w,
 		     unsigned long n, const struct lw_sleep *r)
 {
 	long wake_tick;
 
+	if (r->woken)
+		return;
 	/* Pairs with smp_store_release() in lw_waker(). */
 	if (smp_load_acquire(&w->woken) < n)
 		return;

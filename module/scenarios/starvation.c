@@ -86,8 +86,9 @@ struct sv_state {
 
 /*
  * One mode's lock. Lock modes give the read side (a blocking entry, a
- * chained trylock that records its refusal of wait @g, an unlock) and the write side (false: given up, the run
- * is over); modes without a read-side lock give a whole write instead.
+ * chained trylock that records its refusal of wait @g, an unlock) and the
+ * write side (false: given up, the run is over); modes without a read-side
+ * lock give a whole write instead.
  */
 struct sv_ops {
 	bool (*rlock)(struct sv_state *s, struct racelab_run *run,
