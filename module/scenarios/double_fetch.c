@@ -132,6 +132,34 @@ struct df_ops {
 		      void (*window)(void *arg), void *arg);
 };
 
+/* Is @len within the buffer? A rejected request is counted. */
+static int df_validate(struct df_counts *c, u32 len)
+{
+	if (len <= DF_MAX)
+		return 0;
+	atomic_long_inc(&c->rejected);
+	return -EINVAL;
+}
+
+/*
+ * The double fetch: len into @len, validated, the window, then the whole
+ * request into @k, whose len may no longer be the one validated.
+ */
+static int df_fetch_twice(const struct df_src *src, struct df_counts *c,
+			  void (*window)(void *arg), void *arg, u32 *len,
+			  struct df_req *k)
+{
+	int ret;
+
+	if (df_fetch_len(src, len))
+		return -EFAULT;
+	ret = df_validate(c, *len);
+	if (ret)
+		return ret;
+	window(arg);
+	return df_fetch_req(src, k);
+}
+
 /* Fetch len, validate it, copy the request again, use the copy's len. */
 static noinline int df_twice_handle(const struct df_src *src,
 				    struct df_counts *c,
@@ -139,16 +167,11 @@ static noinline int df_twice_handle(const struct df_src *src,
 {
 	struct df_req k;
 	u32 len;
+	int ret;
 
-	if (df_fetch_len(src, &len))
-		return -EFAULT;
-	if (len > DF_MAX) {
-		atomic_long_inc(&c->rejected);
-		return -EINVAL;
-	}
-	window(arg);
-	if (df_fetch_req(src, &k))
-		return -EFAULT;
+	ret = df_fetch_twice(src, c, window, arg, &len, &k);
+	if (ret)
+		return ret;
 	df_use(c, &k, len);
 	return 0;
 }
@@ -163,20 +186,14 @@ static noinline int df_stale_handle(const struct df_src *src,
 {
 	struct df_req k;
 	u32 len;
+	int ret;
 
-	if (df_fetch_len(src, &len))
-		return -EFAULT;
-	if (len > DF_MAX) {
-		atomic_long_inc(&c->rejected);
-		return -EINVAL;
-	}
-	window(arg);
-	if (df_fetch_req(src, &k))
-		return -EFAULT;
-	if (len > DF_MAX) {		/* again: on the stale copy */
-		atomic_long_inc(&c->rejected);
-		return -EINVAL;
-	}
+	ret = df_fetch_twice(src, c, window, arg, &len, &k);
+	if (ret)
+		return ret;
+	ret = df_validate(c, len);	/* again: on the stale copy */
+	if (ret)
+		return ret;
 	df_use(c, &k, len);
 	return 0;
 }
@@ -187,14 +204,14 @@ static noinline int df_once_handle(const struct df_src *src,
 				   void (*window)(void *arg), void *arg)
 {
 	struct df_req k;
+	int ret;
 
 	if (df_fetch_req(src, &k))
 		return -EFAULT;
 	window(arg);
-	if (k.len > DF_MAX) {
-		atomic_long_inc(&c->rejected);
-		return -EINVAL;
-	}
+	ret = df_validate(c, k.len);
+	if (ret)
+		return ret;
 	df_use(c, &k, k.len);
 	return 0;
 }
@@ -206,16 +223,11 @@ static noinline int df_compare_handle(const struct df_src *src,
 {
 	struct df_req k;
 	u32 len;
+	int ret;
 
-	if (df_fetch_len(src, &len))
-		return -EFAULT;
-	if (len > DF_MAX) {
-		atomic_long_inc(&c->rejected);
-		return -EINVAL;
-	}
-	window(arg);
-	if (df_fetch_req(src, &k))
-		return -EFAULT;
+	ret = df_fetch_twice(src, c, window, arg, &len, &k);
+	if (ret)
+		return ret;
 	if (k.len != len) {
 		atomic_long_inc(&c->refused);
 		return -EINVAL;
