@@ -107,14 +107,17 @@ struct lw_sleep {
 
 /*
  * A waiter's wait queue entry that remembers whether a wake-up found the
- * waiter asleep. A wake-up that finds it running (the racy mode's loss)
- * does nothing and leaves no mark; one that arrives late, after the
- * timeout, or is left over from the round before, does, and such a sleep
- * is never judged a lost wake-up.
+ * waiter in its sleep for the event. A wake-up that finds it running (the
+ * racy mode's loss) does nothing; one that finds it asleep elsewhere (the
+ * racy mode's amplifier sleeps in its window, queued) ends that other
+ * sleep and is lost all the same: neither leaves a mark. One that arrives
+ * late, after the timeout, or is left over from the round before, does,
+ * and such a sleep is never judged a lost wake-up.
  */
 struct lw_wait {
 	struct wait_queue_entry entry;
-	bool woken;
+	bool sleeping;		/* in its sleep for the event */
+	bool woken;		/* a wake-up ended that sleep */
 };
 
 static int lw_wake_fn(struct wait_queue_entry *entry, unsigned int mode,
@@ -125,7 +128,8 @@ static int lw_wake_fn(struct wait_queue_entry *entry, unsigned int mode,
 
 	if (ret) {
 		/* Before the entry leaves: finish_wait() then sees it. */
-		lw->woken = true;
+		if (READ_ONCE(lw->sleeping))
+			lw->woken = true;
 		list_del_init_careful(&entry->entry);
 	}
 	return ret;
@@ -136,6 +140,7 @@ static void lw_init_wait(struct lw_wait *lw)
 	init_waitqueue_func_entry(&lw->entry, lw_wake_fn);
 	lw->entry.private = current;
 	INIT_LIST_HEAD(&lw->entry.entry);
+	lw->sleeping = false;
 	lw->woken = false;
 }
 
@@ -158,9 +163,14 @@ static long lw_tick(struct lw_slot *w)
 	return atomic_long_inc_return(&w->clock);
 }
 
-/* Sleep until woken or the timeout, the task state already set. */
-static void lw_sleep(struct lw_slot *w, struct lw_sleep *r)
+/*
+ * Sleep until woken or the timeout, the task state already set. A wake-up
+ * before @lw says it sleeps finds the task running, or sets it running:
+ * then schedule_timeout() returns at once, before its timeout.
+ */
+static void lw_sleep(struct lw_slot *w, struct lw_wait *lw, struct lw_sleep *r)
 {
+	WRITE_ONCE(lw->sleeping, true);
 	r->slept = true;
 	r->timed_out = !schedule_timeout(msecs_to_jiffies(LW_TIMEOUT_MS));
 	r->end = lw_tick(w);
@@ -186,7 +196,7 @@ static noinline bool lw_racy_wait(struct lw_slot *w, struct racelab_thread *t,
 		racelab_window(t);
 		set_current_state(TASK_UNINTERRUPTIBLE);
 		r->tick = lw_tick(w);
-		lw_sleep(w, r);
+		lw_sleep(w, &wait, r);
 	}
 	lw_finish_wait(w, &wait, r);
 	return done;
@@ -208,7 +218,7 @@ static noinline bool lw_prepare_wait(struct lw_slot *w,
 	r->tick = lw_tick(w);
 	done = READ_ONCE(w->posted) >= n;
 	if (!done)
-		lw_sleep(w, r);
+		lw_sleep(w, &wait, r);
 	lw_finish_wait(w, &wait, r);
 	return done;
 }
