@@ -118,11 +118,11 @@ static u32 df_use(struct df_counts *c, const struct df_req *k, u32 checked)
 {
 	u32 i, n = min_t(u32, k->len, DF_MAX), sum = 0;
 
+	atomic_long_inc(&c->requests);
 	if (k->len != checked)
 		atomic_long_inc(&c->unvalidated);
 	for (i = 0; i < n; i++)
 		sum += k->payload[i];
-	atomic_long_inc(&c->requests);
 	return sum;
 }
 
@@ -375,14 +375,15 @@ static void df_verdict(struct racelab_run *run, struct racelab_result *res)
 {
 	struct df_state *s = run->priv;
 	struct df_counts *uc = &s->user->c;
-	long ureq = atomic_long_read(&uc->requests);
+	/* Requests may still be in flight: their bad count first. */
 	long ubad = atomic_long_read(&uc->unvalidated);
+	long ureq = atomic_long_read(&uc->requests);
 	long kreq = atomic_long_read(&s->k.requests);
 	long kbad = atomic_long_read(&s->k.unvalidated);
 
 	res->expected = kreq + ureq;
 	res->anomalies = kbad + ubad;
-	res->observed = res->expected - res->anomalies;
+	res->observed = res->expected - min(res->expected, res->anomalies);
 	snprintf(res->extra, sizeof(res->extra),
 		 "requests=%ld unvalidated=%ld rejected=%ld refused=%ld user_requests=%ld user_unvalidated=%ld user_rejected=%ld user_refused=%ld flips=%ld",
 		 kreq, kbad, atomic_long_read(&s->k.rejected),

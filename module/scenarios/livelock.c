@@ -125,6 +125,11 @@ static bool ll_trylock_step(struct racelab_run *run, struct racelab_thread *t,
 			ndelay(LL_BACKOFF_NS);
 		else if (backoff == LL_RANDOM)
 			ndelay(get_random_u32_below(2 * LL_BACKOFF_NS));
+		/*
+		 * Without preemption the other thread, asleep in its window
+		 * with the lock we want, could never run again.
+		 */
+		cond_resched();
 	}
 	return false;
 }
@@ -279,6 +284,8 @@ static void ll_teardown(struct racelab_run *run)
 {
 	struct ll_state *s = run->priv;
 
+	if (!s)
+		return;
 	mutex_destroy(&s->a);
 	mutex_destroy(&s->b);
 	ww_mutex_destroy(&s->wa);

@@ -613,6 +613,8 @@ static void sv_teardown(struct racelab_run *run)
 {
 	struct sv_state *s = run->priv;
 
+	if (!s)
+		return;
 	kfree(rcu_dereference_protected(s->cur, true));
 	kfree(s);
 	run->priv = NULL;
