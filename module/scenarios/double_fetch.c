@@ -62,6 +62,8 @@ struct df_counts {
 	atomic_long_t rejected;		/* refused by the validation */
 	atomic_long_t refused;		/* mode compare: changed under it */
 	atomic_long_t unvalidated;	/* used a length never validated */
+	/* The run that hears of the first one: the kernel path's only. */
+	struct racelab_run *run;
 };
 
 /*
@@ -119,8 +121,11 @@ static u32 df_use(struct df_counts *c, const struct df_req *k, u32 checked)
 	u32 i, n = min_t(u32, k->len, DF_MAX), sum = 0;
 
 	atomic_long_inc(&c->requests);
-	if (k->len != checked)
+	if (k->len != checked) {
 		atomic_long_inc(&c->unvalidated);
+		if (c->run)
+			racelab_anomaly(c->run);
+	}
 	for (i = 0; i < n; i++)
 		sum += k->payload[i];
 	return sum;
@@ -354,6 +359,7 @@ static int df_setup(struct racelab_run *run)
 		return -ENOMEM;
 	}
 	s->req.len = DF_SMALL;
+	s->k.run = run;
 	for (i = 0; i < DF_MAX; i++)
 		s->req.payload[i] = i;
 	kref_init(&u->ref);		/* the run's own reference */
