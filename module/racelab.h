@@ -319,6 +319,10 @@ extern const struct racelab_knob racelab_knob_schedule;
  *            inconclusive: too small a sample to mean it
  * @always:   key=value pairs every run's verdict line holds, in every
  *            mode, racy ones included (what the scenario conserves)
+ * @kcsan_kernel: optional, NULL-terminated: the kernel's own functions
+ *            that a KCSAN report may name on both sides when the scenario's lawful use
+ *            of a kernel API races inside the kernel: the kernel's data
+ *            race, not one of racelab's (the lab allows it on the console)
  * @demo_compare: a verdict key the demo compares across the modes (their
  *            ns_per_op), for scenarios that measure rather than race
  * @validate: optional: refuse a configuration the scenario cannot run
@@ -354,6 +358,7 @@ struct racelab_scenario {
 	unsigned int max_threads;
 	u64 min_expected;
 	const char *always;
+	const char *const *kcsan_kernel;
 	const char *demo_compare;
 	int (*setup)(struct racelab_run *run);
 	void (*verdict)(struct racelab_run *run, struct racelab_result *res);

@@ -84,11 +84,14 @@ def reports_of(scn, detector):
 
 
 def kcsan_functions(scenarios):
-    """Every function a KCSAN report of a racy mode may name."""
+    """Every function a KCSAN report of a racy mode may name, and the
+    kernel's own that a scenario's lawful API use races in (kcsan-kernel)."""
     funcs = []
     for scn in scenarios:
         for _, names in reports_of(scn, "kcsan").values():
             funcs += [n for n in names if n not in funcs]
+        kernel = scn.get("kcsan-kernel", {}).get("names", "")
+        funcs += [n for n in kernel.split("|") if n and n not in funcs]
     return funcs
 
 

@@ -315,6 +315,12 @@ static int racelab_plan_show(struct seq_file *m, void *v)
 		seq_printf(m, "sample min_expected=%llu\n", scn->min_expected);
 	if (scn->always)
 		seq_printf(m, "always pairs=%s\n", scn->always);
+	if (scn->kcsan_kernel) {
+		seq_puts(m, "kcsan-kernel names=");
+		for (i = 0; scn->kcsan_kernel[i]; i++)
+			seq_printf(m, "%s%s", i ? "|" : "", scn->kcsan_kernel[i]);
+		seq_puts(m, "\n");
+	}
 	if (scn->script)
 		seq_printf(m, "schedule steps=%s threads=%d max_steps=%d\n",
 			   scn->script->steps, RACELAB_SCRIPT_THREADS,
