@@ -320,9 +320,10 @@ extern const struct racelab_knob racelab_knob_schedule;
  * @always:   key=value pairs every run's verdict line holds, in every
  *            mode, racy ones included (what the scenario conserves)
  * @kcsan_kernel: optional, NULL-terminated: the kernel's own functions
- *            that a KCSAN report may name on both sides when the scenario's lawful use
- *            of a kernel API races inside the kernel: the kernel's data
- *            race, not one of racelab's (the lab allows it on the console)
+ *            that a KCSAN report may name on both sides when the
+ *            scenario's lawful use of a kernel API races inside the
+ *            kernel: the kernel's data race, not one of racelab's (the
+ *            lab allows it on the console)
  * @demo_compare: a verdict key the demo compares across the modes (their
  *            ns_per_op), for scenarios that measure rather than race
  * @validate: optional: refuse a configuration the scenario cannot run
